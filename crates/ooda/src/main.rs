@@ -1,0 +1,45 @@
+//! The `ooda` binary: command-line parsing and wiring. Each noun lives in its own file under
+//! `cli/`; this file only dispatches.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Autonomous IT operations: observe, orient, decide, act — inside guardrails.
+#[derive(Debug, Parser)]
+#[command(name = "ooda", version, about, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    global: cli::GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the agent: sources, pipeline and HTTP API.
+    Up(cli::up::UpArgs),
+    /// Print or check a configuration file.
+    #[command(subcommand)]
+    Config(cli::config::ConfigCommand),
+    /// Pre-flight check of the data directory and every configured integration.
+    Doctor(cli::doctor::DoctorArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Up(args) => cli::up::run(args, &cli.global),
+        Command::Config(command) => cli::config::run(command, &cli.global),
+        Command::Doctor(args) => cli::doctor::run(args, &cli.global),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}
