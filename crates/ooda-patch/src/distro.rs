@@ -1,0 +1,148 @@
+//! Distributions and their releases, normalised so that a CMDB saying `debian 11`, an OSV
+//! ecosystem saying `Debian:11` and the tracker saying `bullseye` all meet on one key. The
+//! version scheme of a distro's packages is decided here and nowhere else.
+
+use serde::{Deserialize, Serialize};
+
+use crate::version::Scheme;
+
+/// A distribution family whose security data the matcher can read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Distro {
+    Debian,
+    Ubuntu,
+    /// Red Hat Enterprise Linux and rebuilds (AlmaLinux, Rocky) share one release numbering.
+    Rhel,
+}
+
+/// Debian's numeric releases and their codenames (the tracker speaks codenames).
+const DEBIAN_RELEASES: [(&str, &str); 13] = [
+    ("2.2", "potato"),
+    ("3.0", "woody"),
+    ("3.1", "sarge"),
+    ("4", "etch"),
+    ("5", "lenny"),
+    ("6", "squeeze"),
+    ("7", "wheezy"),
+    ("8", "jessie"),
+    ("9", "stretch"),
+    ("10", "buster"),
+    ("11", "bullseye"),
+    ("12", "bookworm"),
+    ("13", "trixie"),
+];
+
+const UBUNTU_RELEASES: [(&str, &str); 10] = [
+    ("14.04", "trusty"),
+    ("16.04", "xenial"),
+    ("18.04", "bionic"),
+    ("20.04", "focal"),
+    ("22.04", "jammy"),
+    ("23.10", "mantic"),
+    ("24.04", "noble"),
+    ("24.10", "oracular"),
+    ("25.04", "plucky"),
+    ("25.10", "questing"),
+];
+
+impl Distro {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Distro::Debian => "debian",
+            Distro::Ubuntu => "ubuntu",
+            Distro::Rhel => "rhel",
+        }
+    }
+
+    /// The version scheme of this distro's packages.
+    pub fn scheme(self) -> Scheme {
+        match self {
+            Distro::Debian | Distro::Ubuntu => Scheme::Dpkg,
+            Distro::Rhel => Scheme::Rpm,
+        }
+    }
+
+    /// Reads a distro name as CMDBs and `/etc/os-release` spell it.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "debian" => Some(Distro::Debian),
+            "ubuntu" => Some(Distro::Ubuntu),
+            "rhel" | "redhat" | "red hat" | "centos" | "almalinux" | "alma" | "rocky"
+            | "rockylinux" | "rocky linux" | "ol" | "oracle" => Some(Distro::Rhel),
+            _ => None,
+        }
+    }
+
+    /// Normalises a release: Debian → codename, Ubuntu → `YY.MM`, RHEL family → major version.
+    pub fn normalise_release(self, release: &str) -> String {
+        let release = release.trim().to_ascii_lowercase();
+        match self {
+            Distro::Debian => {
+                // `11`, `11.7` and `bullseye` are the same release.
+                let major = release.split('.').next().unwrap_or(&release);
+                DEBIAN_RELEASES
+                    .iter()
+                    .find(|(number, _)| *number == release || *number == major)
+                    .map(|(_, codename)| (*codename).to_owned())
+                    .unwrap_or(release)
+            }
+            Distro::Ubuntu => {
+                let release = release.trim_end_matches(" lts").to_owned();
+                UBUNTU_RELEASES
+                    .iter()
+                    .find(|(_, codename)| *codename == release)
+                    .map(|(number, _)| (*number).to_owned())
+                    .unwrap_or(release)
+            }
+            Distro::Rhel => release.split('.').next().unwrap_or(&release).to_owned(),
+        }
+    }
+
+    /// Reads an OSV ecosystem (`Debian:11`, `Ubuntu:22.04:LTS`, `Ubuntu:Pro:18.04:LTS`,
+    /// `AlmaLinux:8`, `Rocky Linux:9`) into a distro and a normalised release.
+    pub fn from_osv_ecosystem(ecosystem: &str) -> Option<(Self, String)> {
+        let mut parts = ecosystem.split(':');
+        let distro = Distro::parse(parts.next()?)?;
+        let release = parts.find(|part| part.starts_with(|c: char| c.is_ascii_digit()))?;
+        Some((distro, distro.normalise_release(release)))
+    }
+}
+
+impl std::fmt::Display for Distro {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn releases_meet_on_one_key() {
+        assert_eq!(Distro::Debian.normalise_release("11"), "bullseye");
+        assert_eq!(Distro::Debian.normalise_release("11.7"), "bullseye");
+        assert_eq!(Distro::Debian.normalise_release("Bullseye"), "bullseye");
+        assert_eq!(Distro::Debian.normalise_release("3.0"), "woody");
+        assert_eq!(Distro::Ubuntu.normalise_release("jammy"), "22.04");
+        assert_eq!(Distro::Rhel.normalise_release("8.9"), "8");
+    }
+
+    #[test]
+    fn osv_ecosystems() {
+        assert_eq!(
+            Distro::from_osv_ecosystem("Debian:7"),
+            Some((Distro::Debian, "wheezy".to_owned()))
+        );
+        assert_eq!(
+            Distro::from_osv_ecosystem("Ubuntu:Pro:18.04:LTS"),
+            Some((Distro::Ubuntu, "18.04".to_owned()))
+        );
+        assert_eq!(
+            Distro::from_osv_ecosystem("Rocky Linux:9"),
+            Some((Distro::Rhel, "9".to_owned()))
+        );
+        assert_eq!(Distro::from_osv_ecosystem("PyPI"), None);
+    }
+}

@@ -1,0 +1,3 @@
+//! CISA's Known Exploited Vulnerabilities catalogue: a CVE in it doubles its risk.
+
+pub mod parse;

@@ -1,0 +1,322 @@
+//! Vulnerability feeds: one folder per source, each with a `parse.rs` that turns the vendor's
+//! format into the records below, and (NVD) a `client.rs` for online sync behind the `sync`
+//! feature. Parsers skip a malformed record, count it and keep its error; they never panic and
+//! never write: persistence is [`store`]'s job, so an import is applied whole or not at all.
+
+pub mod debian;
+pub mod epss;
+pub mod import;
+pub mod kev;
+pub mod nvd;
+pub mod osv;
+pub mod store;
+pub mod vulnrichment;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::distro::Distro;
+
+/// Which feed a snapshot holds. Closed: adding a feed is one variant, one parser, one match arm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FeedKind {
+    /// NVD CVE API 2.0 records (an API page, JSON lines of `{"cve":…}`, or a directory of them).
+    Nvd,
+    /// CISA Known Exploited Vulnerabilities catalogue (JSON).
+    Kev,
+    /// Debian Security Tracker JSON (`/tracker/data/json`).
+    DebianTracker,
+    /// Debian Security Advisories list (`data/DSA/list`).
+    Dsa,
+    /// Debian LTS Advisories list (`data/DLA/list`).
+    Dla,
+    /// A flattened table of Debian fixed versions (`advisory, date, …, fixed_version, cves`).
+    DebianFixed,
+    /// Debian's source package ↔ CPE map (`data/CPE/list`), to link NVD products to packages.
+    DebianCpe,
+    /// OSV records (a file, a JSON array or a directory); Debian and Ubuntu ecosystems at least.
+    Osv,
+    /// EPSS daily scores (CSV, optionally gzipped).
+    Epss,
+    /// CVE 5 / Vulnrichment summary table: the bulk severity source.
+    Vulnrichment,
+}
+
+impl FeedKind {
+    pub const ALL: [FeedKind; 10] = [
+        FeedKind::Nvd,
+        FeedKind::Kev,
+        FeedKind::DebianTracker,
+        FeedKind::Dsa,
+        FeedKind::Dla,
+        FeedKind::DebianFixed,
+        FeedKind::DebianCpe,
+        FeedKind::Osv,
+        FeedKind::Epss,
+        FeedKind::Vulnrichment,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedKind::Nvd => "nvd",
+            FeedKind::Kev => "kev",
+            FeedKind::DebianTracker => "debian-tracker",
+            FeedKind::Dsa => "dsa",
+            FeedKind::Dla => "dla",
+            FeedKind::DebianFixed => "debian-fixed",
+            FeedKind::DebianCpe => "debian-cpe",
+            FeedKind::Osv => "osv",
+            FeedKind::Epss => "epss",
+            FeedKind::Vulnrichment => "vulnrichment",
+        }
+    }
+
+    /// Feeds whose import adds to what is there (upsert by record id) rather than replacing the
+    /// whole catalogue: NVD and OSV arrive in pieces.
+    pub fn merges(self) -> bool {
+        matches!(self, FeedKind::Nvd | FeedKind::Osv)
+    }
+}
+
+impl std::fmt::Display for FeedKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for FeedKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        FeedKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = FeedKind::ALL.iter().map(|k| k.as_str()).collect();
+                format!("expected one of {}, found {s:?}", names.join(", "))
+            })
+    }
+}
+
+/// What a parser produced: the good records, and how many bad ones it skipped with the first
+/// reason (so an operator can find the broken record without reading them all).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Parsed<T> {
+    pub records: Vec<T>,
+    pub skipped: usize,
+    pub first_error: Option<String>,
+}
+
+impl<T> Default for Parsed<T> {
+    fn default() -> Self {
+        Self {
+            records: Vec::new(),
+            skipped: 0,
+            first_error: None,
+        }
+    }
+}
+
+impl<T> Parsed<T> {
+    /// Counts a skipped record; keeps the first error only.
+    pub fn skip(&mut self, error: impl FnOnce() -> String) {
+        self.skipped += 1;
+        if self.first_error.is_none() {
+            self.first_error = Some(error());
+        }
+    }
+
+    /// Appends another parse result (e.g. the next file of a directory).
+    pub fn extend(&mut self, other: Parsed<T>) {
+        self.records.extend(other.records);
+        self.skipped += other.skipped;
+        if self.first_error.is_none() {
+            self.first_error = other.first_error;
+        }
+    }
+}
+
+/// A CVSS base score and where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cvss {
+    /// `2.0`, `3.0`, `3.1` or `4.0`.
+    pub version: String,
+    pub score: f64,
+    pub vector: Option<String>,
+    /// Who scored it (`nvd@nist.gov`, a CNA, `cisa-adp`).
+    pub source: String,
+}
+
+/// One vulnerable-software range from an NVD `cpeMatch` entry (`vulnerable: true` only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CpeRange {
+    /// `a` (application), `o` (operating system) or `h` (hardware).
+    pub part: String,
+    pub vendor: String,
+    pub product: String,
+    /// A single affected version when the CPE names one (`*` and `-` mean "see the range").
+    pub exact: Option<String>,
+    pub start_including: Option<String>,
+    pub start_excluding: Option<String>,
+    pub end_including: Option<String>,
+    pub end_excluding: Option<String>,
+}
+
+/// What NVD says about one CVE: severity, status and affected CPE ranges.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CveRecord {
+    pub id: String,
+    pub status: Option<String>,
+    pub published: Option<String>,
+    pub last_modified: Option<String>,
+    pub description: Option<String>,
+    pub cvss: Option<Cvss>,
+    pub cpe_ranges: Vec<CpeRange>,
+}
+
+/// One entry of the CISA KEV catalogue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KevEntry {
+    pub cve: String,
+    pub vendor: String,
+    pub product: String,
+    pub name: String,
+    pub date_added: NaiveDate,
+    /// Not always after `date_added` in the real catalogue: never assume an order.
+    pub due_date: Option<NaiveDate>,
+    pub known_ransomware: bool,
+}
+
+/// One EPSS score, always with the model that produced it (scores of different models are not
+/// comparable).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpssScore {
+    pub cve: String,
+    pub probability: f64,
+    pub percentile: Option<f64>,
+    pub model_version: Option<String>,
+    pub score_date: Option<String>,
+}
+
+/// Severity of one CVE from the CVE 5 / Vulnrichment summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeverityRecord {
+    pub cve: String,
+    pub cvss: Option<Cvss>,
+    /// SSVC exploitation, lower-cased (`none`, `poc`, `active`).
+    pub exploitation: Option<String>,
+    pub kev_date_added: Option<NaiveDate>,
+}
+
+/// What a distro says about one CVE in one source package on one release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum FixState {
+    /// Fixed in this version and later.
+    Fixed { version: String },
+    /// This release never had the vulnerable code.
+    NotAffected,
+    /// Known vulnerable, no fix released yet.
+    Open,
+    /// The release is out of security support for this package: no fix will come.
+    EndOfLife,
+}
+
+/// Which feed a distro verdict came from; the matcher prefers the tracker, then advisories,
+/// then OSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FixOrigin {
+    DebianTracker,
+    DebianAdvisory,
+    Osv,
+}
+
+impl FixOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixOrigin::DebianTracker => "debian-tracker",
+            FixOrigin::DebianAdvisory => "debian-advisory",
+            FixOrigin::Osv => "osv",
+        }
+    }
+}
+
+/// A distro verdict: the unit the matcher reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DistroFix {
+    pub distro: Distro,
+    /// Normalised release: the codename for Debian (`bookworm`), `22.04` for Ubuntu, the major
+    /// version for RPM distros.
+    pub release: String,
+    /// Source package name.
+    pub source: String,
+    /// A CVE id, or the advisory id when the advisory names no CVE.
+    pub cve: String,
+    pub state: FixState,
+    /// Only when a range does not start at the beginning (OSV `introduced` other than `0`).
+    pub introduced: Option<String>,
+    pub advisory: Option<String>,
+    /// When the fix was published: the "fix younger than 7 days" risk factor reads it.
+    pub published: Option<NaiveDate>,
+    pub urgency: Option<String>,
+    pub origin: FixOrigin,
+}
+
+/// Debian's link from a source package to an NVD product.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CpeLink {
+    pub source: String,
+    pub vendor: String,
+    pub product: String,
+}
+
+/// Finds `CVE-YYYY-NNNN…` inside a longer id (`UBUNTU-CVE-2021-3782` → `CVE-2021-3782`).
+pub fn extract_cve(text: &str) -> Option<&str> {
+    let start = text.find("CVE-")?;
+    let rest = &text[start..];
+    let bytes = rest.as_bytes();
+    let year_end = 4 + bytes[4..].iter().take_while(|b| b.is_ascii_digit()).count();
+    if year_end != 8 || bytes.get(8) != Some(&b'-') {
+        return None;
+    }
+    let number_end = 9 + bytes[9..].iter().take_while(|b| b.is_ascii_digit()).count();
+    if number_end < 13 {
+        return None;
+    }
+    Some(&rest[..number_end])
+}
+
+/// A CVE id is `CVE-` + four-digit year + `-` + at least four digits.
+pub fn is_cve_id(text: &str) -> bool {
+    extract_cve(text) == Some(text)
+}
+
+/// Dates in feeds are ISO (`2023-03-29` or a timestamp starting with it).
+pub fn parse_iso_date(text: &str) -> Option<NaiveDate> {
+    let head = text.get(..10)?;
+    NaiveDate::parse_from_str(head, "%Y-%m-%d").ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cve_ids_are_found_inside_other_ids() {
+        assert_eq!(extract_cve("UBUNTU-CVE-2021-3782"), Some("CVE-2021-3782"));
+        assert_eq!(extract_cve("CVE-2021-44228"), Some("CVE-2021-44228"));
+        assert_eq!(extract_cve("CVE-21-1"), None);
+        assert_eq!(extract_cve("DSA-135"), None);
+        assert!(is_cve_id("CVE-2014-3616"));
+        assert!(!is_cve_id("xCVE-2014-3616"));
+    }
+
+    #[test]
+    fn feed_kinds_round_trip() {
+        for kind in FeedKind::ALL {
+            assert_eq!(kind.as_str().parse::<FeedKind>(), Ok(kind));
+        }
+        assert!("nvd2".parse::<FeedKind>().is_err());
+    }
+}

@@ -1,0 +1,3 @@
+//! OSV records (osv.dev schema) for distro ecosystems: Debian, Ubuntu and RHEL rebuilds.
+
+pub mod parse;
