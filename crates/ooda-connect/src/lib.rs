@@ -1,1 +1,8 @@
-//! placeholder
+//! Integrations, one folder each, the same file names inside (`mod.rs` wiring, `parse.rs` pure
+//! parsing of what the outside sends, `source.rs`/`client.rs` the I/O, `tests.rs`). Each sits
+//! behind a cargo feature so a build compiles only what it uses.
+//!
+//! Sources are read-only: no type in a source folder has a method that changes the world.
+
+#[cfg(feature = "host")]
+pub mod host;

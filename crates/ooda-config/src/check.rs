@@ -1,0 +1,314 @@
+//! Checking and loading, one code path. Each section (and each element of an array section) is
+//! deserialized on its own, so one file yields every error it has, each with its path —
+//! `sources[2].url: expected an http(s) URL, found "ftp://x"` — instead of stopping at the first.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use toml::{Table, Value};
+
+use crate::model::{
+    BusConfig, Config, HostSourceConfig, MemoryBusConfig, ServerConfig, SourceConfig,
+    SqliteStoreConfig, StoreConfig,
+};
+use crate::CONFIG_VERSION;
+
+/// One problem, at one place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Dotted path with indices (`sources[2].url`); empty for the whole document.
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// Every problem found in one file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigErrors {
+    /// Where the text came from (file path, or `-` for stdin).
+    pub origin: String,
+    pub errors: Vec<ConfigError>,
+}
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.errors.len();
+        writeln!(
+            f,
+            "{}: {n} error{}",
+            self.origin,
+            if n == 1 { "" } else { "s" }
+        )?;
+        for error in &self.errors {
+            writeln!(f, "  {error}")?;
+        }
+        Ok(())
+    }
+}
+
+const TOP_LEVEL: &[&str] = &["version", "server", "store", "bus", "sources", "hosts"];
+
+/// Reads and checks a file (`-` reads standard input).
+pub fn check_file(path: &Path) -> Result<Config, ConfigErrors> {
+    let origin = path.display().to_string();
+    let text = if origin == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map(|_| text)
+    } else {
+        std::fs::read_to_string(path)
+    };
+    match text {
+        Ok(text) => check(&text).map_err(|errors| ConfigErrors { origin, errors }),
+        Err(e) => Err(ConfigErrors {
+            origin,
+            errors: vec![ConfigError {
+                path: String::new(),
+                message: format!("cannot read the file: {e}"),
+            }],
+        }),
+    }
+}
+
+/// Checks a document and returns the configuration, or every error found.
+pub fn check(text: &str) -> Result<Config, Vec<ConfigError>> {
+    let table: Table = match text.parse() {
+        Ok(table) => table,
+        Err(e) => {
+            return Err(vec![ConfigError {
+                path: String::new(),
+                message: syntax_message(text, &e),
+            }])
+        }
+    };
+    let mut errors = Vec::new();
+    let mut config = Config::default();
+
+    for key in table.keys() {
+        if !TOP_LEVEL.contains(&key.as_str()) {
+            errors.push(err(
+                key,
+                format!("unknown key, expected one of {}", TOP_LEVEL.join(", ")),
+            ));
+        }
+    }
+
+    match table.get("version") {
+        None => errors.push(err(
+            "version",
+            format!("missing; this ooda reads `version = {CONFIG_VERSION}`"),
+        )),
+        Some(Value::Integer(v)) if *v == i64::from(CONFIG_VERSION) => {}
+        Some(Value::Integer(v)) => errors.push(err(
+            "version",
+            format!("expected {CONFIG_VERSION}, found {v}; this ooda reads version {CONFIG_VERSION} files"),
+        )),
+        Some(other) => errors.push(err(
+            "version",
+            format!("expected an integer, found {}", other.type_str()),
+        )),
+    }
+
+    if let Some(value) = table.get("server") {
+        if let Some(server) = section::<ServerConfig>("server", value, &mut errors) {
+            config.server = server;
+        }
+    }
+    if let Some(value) = table.get("store") {
+        config.store = tagged("store", value, &mut errors, |kind, path, rest, errors| {
+            match kind {
+                "sqlite" => section::<SqliteStoreConfig>(path, rest, errors).map(StoreConfig::Sqlite),
+                _ => unknown_kind(path, kind, &["sqlite"], errors),
+            }
+        })
+        .unwrap_or_default();
+    }
+    if let Some(value) = table.get("bus") {
+        config.bus = tagged("bus", value, &mut errors, |kind, path, rest, errors| match kind {
+            "memory" => section::<MemoryBusConfig>(path, rest, errors).map(BusConfig::Memory),
+            _ => unknown_kind(path, kind, &["memory"], errors),
+        })
+        .unwrap_or_default();
+    }
+    if let Some(value) = table.get("sources") {
+        config.sources = array("sources", value, &mut errors, |path, item, errors| {
+            tagged(path, item, errors, |kind, path, rest, errors| match kind {
+                "host" => section::<HostSourceConfig>(path, rest, errors).map(SourceConfig::Host),
+                _ => unknown_kind(path, kind, &["host"], errors),
+            })
+        });
+    }
+    if let Some(value) = table.get("hosts") {
+        config.hosts = array("hosts", value, &mut errors, |path, item, errors| {
+            section::<ooda_core::Host>(path, item, errors)
+        });
+    }
+
+    validate(&config, &mut errors);
+    if errors.is_empty() {
+        Ok(config)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Rules that span fields: uniqueness, ranges.
+fn validate(config: &Config, errors: &mut Vec<ConfigError>) {
+    let mut names = BTreeSet::new();
+    for (i, source) in config.sources.iter().enumerate() {
+        if source.name().trim().is_empty() {
+            errors.push(err(&format!("sources[{i}].name"), "must not be empty".into()));
+        } else if !names.insert(source.name().to_owned()) {
+            errors.push(err(
+                &format!("sources[{i}].name"),
+                format!("duplicate source name {:?}; names must be unique", source.name()),
+            ));
+        }
+    }
+    let mut hosts = BTreeSet::new();
+    for (i, host) in config.hosts.iter().enumerate() {
+        if host.name.trim().is_empty() {
+            errors.push(err(&format!("hosts[{i}].name"), "must not be empty".into()));
+        } else if !hosts.insert(host.name.clone()) {
+            errors.push(err(
+                &format!("hosts[{i}].name"),
+                format!("duplicate host {:?}; host names must be unique", host.name),
+            ));
+        }
+    }
+    let BusConfig::Memory(bus) = &config.bus;
+    if bus.capacity < 1_000 {
+        errors.push(err(
+            "bus.capacity",
+            format!("expected at least 1000 events, found {}", bus.capacity),
+        ));
+    }
+}
+
+fn err(path: &str, message: String) -> ConfigError {
+    ConfigError {
+        path: path.to_owned(),
+        message,
+    }
+}
+
+/// Deserializes one value, recording the error with its full path.
+fn section<T: DeserializeOwned>(
+    path: &str,
+    value: &Value,
+    errors: &mut Vec<ConfigError>,
+) -> Option<T> {
+    match serde_path_to_error::deserialize::<_, T>(value.clone()) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let inner = e.path().to_string();
+            let full = if inner == "." || inner.is_empty() {
+                path.to_owned()
+            } else if inner.starts_with('[') {
+                format!("{path}{inner}")
+            } else {
+                format!("{path}.{inner}")
+            };
+            errors.push(err(&full, clean_serde_message(&e.into_inner().to_string())));
+            None
+        }
+    }
+}
+
+/// A table with a `kind` tag: checks the tag, then hands the rest to `build`.
+fn tagged<T>(
+    path: &str,
+    value: &Value,
+    errors: &mut Vec<ConfigError>,
+    build: impl FnOnce(&str, &str, &Value, &mut Vec<ConfigError>) -> Option<T>,
+) -> Option<T> {
+    let Value::Table(table) = value else {
+        errors.push(err(
+            path,
+            format!("expected a table, found {}", value.type_str()),
+        ));
+        return None;
+    };
+    let kind = match table.get("kind") {
+        Some(Value::String(kind)) => kind.clone(),
+        Some(other) => {
+            errors.push(err(
+                &format!("{path}.kind"),
+                format!("expected a string, found {}", other.type_str()),
+            ));
+            return None;
+        }
+        None => {
+            errors.push(err(&format!("{path}.kind"), "missing".to_owned()));
+            return None;
+        }
+    };
+    let mut rest = table.clone();
+    rest.remove("kind");
+    build(&kind, path, &Value::Table(rest), errors)
+}
+
+fn unknown_kind<T>(
+    path: &str,
+    kind: &str,
+    known: &[&str],
+    errors: &mut Vec<ConfigError>,
+) -> Option<T> {
+    errors.push(err(
+        &format!("{path}.kind"),
+        format!("expected one of {}, found {kind:?}", known.join(", ")),
+    ));
+    None
+}
+
+/// An array section: each element checked on its own (`sources[2]`).
+fn array<T>(
+    path: &str,
+    value: &Value,
+    errors: &mut Vec<ConfigError>,
+    mut item: impl FnMut(&str, &Value, &mut Vec<ConfigError>) -> Option<T>,
+) -> Vec<T> {
+    let Value::Array(items) = value else {
+        errors.push(err(
+            path,
+            format!("expected an array of tables ([[{path}]]), found {}", value.type_str()),
+        ));
+        return Vec::new();
+    };
+    items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| item(&format!("{path}[{i}]"), v, errors))
+        .collect()
+}
+
+/// serde's messages are good but end with backtick lists; keep them, trim positions toml adds.
+fn clean_serde_message(message: &str) -> String {
+    message.trim().to_owned()
+}
+
+fn syntax_message(text: &str, error: &toml::de::Error) -> String {
+    let detail = error.message().trim().to_owned();
+    match error.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("TOML syntax error at line {line}, column {column}: {detail}")
+        }
+        None => format!("TOML syntax error: {detail}"),
+    }
+}
+
+#[cfg(test)]
+mod tests;

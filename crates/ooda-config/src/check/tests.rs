@@ -1,0 +1,109 @@
+use super::*;
+
+fn errors_of(text: &str) -> Vec<String> {
+    check(text)
+        .map(|_| Vec::new())
+        .unwrap_or_else(|errors| errors.iter().map(ToString::to_string).collect())
+}
+
+fn assert_error(text: &str, expected_path: &str, expected_fragment: &str) {
+    let errors = errors_of(text);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with(&format!("{expected_path}: ")) && e.contains(expected_fragment)),
+        "expected an error at {expected_path} containing {expected_fragment:?}, got {errors:#?}"
+    );
+}
+
+#[test]
+fn the_example_is_valid() {
+    let config = check(crate::EXAMPLE).expect("example config must pass its own check");
+    assert_eq!(config.sources.len(), 1);
+    assert_eq!(config.hosts.len(), 2);
+    assert!(config.hosts[0].internet_facing);
+}
+
+#[test]
+fn the_minimal_file_is_the_default() {
+    let config = check("version = 1").unwrap();
+    assert_eq!(config.sources.len(), 1, "host source by default");
+    assert_eq!(config.server.listen.0.to_string(), crate::defaults::LISTEN);
+}
+
+#[test]
+fn bad_configs_name_the_path() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("", "version", "missing"),
+        ("version = 2", "version", "expected 1, found 2"),
+        ("version = \"1\"", "version", "expected an integer"),
+        ("version = 1\nsurprise = 1", "surprise", "unknown key"),
+        ("version = 1\n[server]\nlisten = \"everywhere\"", "server.listen", "expected an address"),
+        ("version = 1\n[server]\nport = 1", "server.port", "unknown field `port`"),
+        ("version = 1\n[server]\napi_token = \"hunter2\"", "server.api_token", "secret reference"),
+        ("version = 1\n[server]\nexternal_url = \"ftp://x\"", "server.external_url", "expected an http(s) URL, found \"ftp://x\""),
+        ("version = 1\n[store]\nkind = \"mysql\"", "store.kind", "expected one of sqlite"),
+        ("version = 1\n[store]\npath = \"x\"", "store.kind", "missing"),
+        ("version = 1\n[bus]\nkind = \"memory\"\ncapacity = 10", "bus.capacity", "at least 1000"),
+        ("version = 1\n[bus]\nkind = \"memory\"\nvisibility_timeout = \"soon\"", "bus.visibility_timeout", "expected a duration"),
+        ("version = 1\n[[sources]]\nkind = \"host\"\ninterval = \"0s\"", "sources[0].interval", "above zero"),
+        ("version = 1\n[[sources]]\nkind = \"host\"\n[[sources]]\nkind = \"host\"\n[[sources]]\nkind = \"kafka\"", "sources[2].kind", "expected one of host"),
+        ("version = 1\n[[sources]]\nkind = \"host\"\n[[sources]]\nkind = \"host\"", "sources[1].name", "duplicate source name"),
+        ("version = 1\n[[sources]]\nkind = \"host\"\nintervall = \"5s\"", "sources[0].intervall", "unknown field `intervall`"),
+        ("version = 1\nsources = 3", "sources", "expected an array"),
+        ("version = 1\n[[hosts]]\nname = \"a\"\nenvironment = \"prood\"", "hosts[0].environment", "unknown variant `prood`"),
+        ("version = 1\n[[hosts]]\nname = \"a\"\n[[hosts]]\nname = \"a\"", "hosts[1].name", "duplicate host"),
+        ("version = 1\n[[hosts]]\nclass = \"web\"", "hosts[0]", "missing field `name`"),
+        ("version = 1\n[[hosts]]\nname = \"a\"\ninternet_facing = \"yes\"", "hosts[0].internet_facing", "expected a boolean"),
+    ];
+    for (text, path, fragment) in cases {
+        assert_error(text, path, fragment);
+    }
+    assert!(cases.len() >= 10);
+}
+
+#[test]
+fn every_error_is_reported_not_just_the_first() {
+    let text = "version = 3\n[server]\nlisten = \"x\"\n[[sources]]\nkind = \"nope\"\n[[hosts]]\nenvironment = \"moon\"";
+    let errors = errors_of(text);
+    assert_eq!(errors.len(), 4, "{errors:#?}");
+}
+
+#[test]
+fn syntax_errors_give_line_and_column() {
+    let errors = errors_of("version = 1\n[server\nlisten = 1");
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].contains("line 2"), "{errors:?}");
+}
+
+#[test]
+fn secret_values_never_appear_in_errors() {
+    let errors = errors_of("version = 1\n[server]\napi_token = \"sk-live-abcdef\"");
+    assert!(errors.iter().all(|e| !e.contains("sk-live-abcdef")), "{errors:?}");
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn check_never_panics(text in ".{0,400}") {
+            let _ = check(&text);
+        }
+
+        #[test]
+        fn check_never_panics_on_tomlish(lines in proptest::collection::vec(
+            prop_oneof![
+                Just("version = 1".to_owned()),
+                Just("[server]".to_owned()),
+                Just("[[sources]]".to_owned()),
+                Just("[[hosts]]".to_owned()),
+                Just("[bus]".to_owned()),
+                "[a-z_]{1,12} = \"[ -~]{0,12}\"",
+                "[a-z_]{1,12} = [0-9]{1,6}",
+            ], 0..12)) {
+            let _ = check(&lines.join("\n"));
+        }
+    }
+}

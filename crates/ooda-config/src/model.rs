@@ -1,0 +1,216 @@
+//! The configuration model. Every struct denies unknown fields; every enum is closed and tagged
+//! by `kind`; every default comes from [`crate::defaults`].
+
+use std::path::PathBuf;
+
+use ooda_core::Host;
+use serde::Deserialize;
+
+use crate::defaults;
+use crate::types::{HttpUrl, ListenAddr, Secret, Seconds};
+
+/// The whole file.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub version: u32,
+    pub server: ServerConfig,
+    pub store: StoreConfig,
+    pub bus: BusConfig,
+    pub sources: Vec<SourceConfig>,
+    /// The inventory: hosts ooda knows about besides the one it runs on.
+    pub hosts: Vec<Host>,
+}
+
+impl Default for Config {
+    /// The embedded default: this host watched every 10 s, SQLite, in-process bus, API on
+    /// 127.0.0.1.
+    fn default() -> Self {
+        Self {
+            version: crate::CONFIG_VERSION,
+            server: ServerConfig::default(),
+            store: StoreConfig::default(),
+            bus: BusConfig::default(),
+            sources: vec![SourceConfig::Host(HostSourceConfig::default())],
+            hosts: Vec::new(),
+        }
+    }
+}
+
+/// `[server]`: the HTTP API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    #[serde(default = "default_listen")]
+    pub listen: ListenAddr,
+    /// Bearer token required on `/api/v1` (health and metrics stay open). Off when unset.
+    #[serde(default)]
+    pub api_token: Option<Secret>,
+    /// The URL people reach this agent at, for links in notifications.
+    #[serde(default)]
+    pub external_url: Option<HttpUrl>,
+}
+
+fn default_listen() -> ListenAddr {
+    ListenAddr::parse(defaults::LISTEN).unwrap_or(ListenAddr(std::net::SocketAddr::from((
+        [127, 0, 0, 1],
+        9677,
+    ))))
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: default_listen(),
+            api_token: None,
+            external_url: None,
+        }
+    }
+}
+
+/// `[store]`: where state lives.
+#[derive(Debug, Clone)]
+pub enum StoreConfig {
+    /// SQLite in the data directory (the embedded default).
+    Sqlite(SqliteStoreConfig),
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig::Sqlite(SqliteStoreConfig::default())
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqliteStoreConfig {
+    /// Database file; defaults to `ooda.sqlite` in the data directory.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+}
+
+/// `[bus]`: how events travel.
+#[derive(Debug, Clone)]
+pub enum BusConfig {
+    /// In-process (the embedded default).
+    Memory(MemoryBusConfig),
+}
+
+impl Default for BusConfig {
+    fn default() -> Self {
+        BusConfig::Memory(MemoryBusConfig::default())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemoryBusConfig {
+    /// Events kept for slow consumer groups before the oldest are dropped.
+    #[serde(default = "default_capacity")]
+    pub capacity: usize,
+    /// How long a delivery may stay unacknowledged before it is redelivered.
+    #[serde(default = "default_visibility")]
+    pub visibility_timeout: Seconds,
+}
+
+fn default_capacity() -> usize {
+    100_000
+}
+
+fn default_visibility() -> Seconds {
+    Seconds(std::time::Duration::from_secs(30))
+}
+
+impl Default for MemoryBusConfig {
+    fn default() -> Self {
+        Self {
+            capacity: default_capacity(),
+            visibility_timeout: default_visibility(),
+        }
+    }
+}
+
+
+/// `[[sources]]`: where metrics come from. Read-only by construction.
+#[derive(Debug, Clone)]
+pub enum SourceConfig {
+    /// This host's /proc and /sys.
+    Host(HostSourceConfig),
+}
+
+impl SourceConfig {
+    pub fn name(&self) -> &str {
+        match self {
+            SourceConfig::Host(c) => &c.name,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SourceConfig::Host(_) => "host",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostSourceConfig {
+    /// Unique source name (metrics and logs use it).
+    #[serde(default = "default_host_source_name")]
+    pub name: String,
+    #[serde(default = "default_host_interval")]
+    pub interval: Seconds,
+    /// The `host` label on this host's series; defaults to the kernel's host name.
+    #[serde(default)]
+    pub host_label: Option<String>,
+    /// Root of procfs (tests point it at a fixture).
+    #[serde(default = "default_proc")]
+    pub proc_path: PathBuf,
+    /// Root of sysfs.
+    #[serde(default = "default_sys")]
+    pub sys_path: PathBuf,
+    /// Filesystem types not reported (virtual filesystems by default).
+    #[serde(default = "default_ignored_fs")]
+    pub ignore_filesystems: Vec<String>,
+    /// Block and network device name prefixes not reported (`loop`, `ram`, `lo` by default).
+    #[serde(default = "default_ignored_devices")]
+    pub ignore_devices: Vec<String>,
+}
+
+fn default_host_source_name() -> String {
+    "host".to_owned()
+}
+fn default_host_interval() -> Seconds {
+    Seconds(defaults::HOST_INTERVAL)
+}
+fn default_proc() -> PathBuf {
+    PathBuf::from("/proc")
+}
+fn default_sys() -> PathBuf {
+    PathBuf::from("/sys")
+}
+fn default_ignored_fs() -> Vec<String> {
+    defaults::IGNORED_FILESYSTEMS
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect()
+}
+fn default_ignored_devices() -> Vec<String> {
+    ["loop", "ram", "zram", "lo"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect()
+}
+
+impl Default for HostSourceConfig {
+    fn default() -> Self {
+        Self {
+            name: default_host_source_name(),
+            interval: default_host_interval(),
+            host_label: None,
+            proc_path: default_proc(),
+            sys_path: default_sys(),
+            ignore_filesystems: default_ignored_fs(),
+            ignore_devices: default_ignored_devices(),
+        }
+    }
+}
