@@ -1,0 +1,460 @@
+//! The contextual baseline of one series: what the series usually looks like at this hour of this
+//! day of the week. It only learns and predicts; deciding what is an alert belongs to `score`.
+//!
+//! Layout, and why:
+//! - 168 hour-of-week buckets (Monday 00:00 UTC = 0) catch weekly patterns; each shrinks toward
+//!   the matching hour-of-day bucket, which shrinks toward the series' overall figures. A young
+//!   bucket therefore borrows from the daily profile first (learned 7× faster) and from the
+//!   overall variance last, so a quiet or unseen bucket does not page on noise.
+//! - Each bucket is an exponentially forgetting Welford accumulator (mean, variance, weight)
+//!   stored as f32, decayed by the time since its last update: half-life configurable.
+//! - Means are stored relative to the first value seen (`origin`), so f32 keeps its precision on
+//!   series with a large offset (byte counters, epoch-like gauges).
+//! - Calendar events either get 24 hour-of-day buckets of their own (allocated only when used) or
+//!   are scored against the ordinary profile and never learned.
+//!
+//! State is about 3.3 KiB per series ([`Baseline::state_bytes`]); the bound is 4 KiB.
+
+use crate::config::BaselineConfig;
+
+const HOURS_PER_WEEK: usize = 168;
+const HOURS_PER_DAY: usize = 24;
+const MS_PER_HOUR: i64 = 3_600_000;
+const MS_PER_MINUTE: i64 = 60_000;
+/// 1970-01-01 was a Thursday: hour 0 of the epoch is hour 72 of its Monday-based week.
+const EPOCH_HOUR_OF_WEEK: i64 = 3 * 24;
+
+/// How the calendar classifies the day a sample falls on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayKind {
+    Ordinary,
+    /// An event day with its own profile.
+    OwnProfile,
+    /// An event day that is scored but never learned.
+    Exclude,
+}
+
+/// What the baseline expects at one time: the value and its spread.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Expectation {
+    pub mean: f64,
+    pub sigma: f64,
+}
+
+impl Expectation {
+    /// The z-score of `x`; `None` when the series has shown no spread at all (constant so far).
+    pub fn z(&self, x: f64) -> Option<f64> {
+        if self.sigma > 0.0 && self.sigma.is_finite() {
+            Some((x - self.mean) / self.sigma)
+        } else {
+            None
+        }
+    }
+}
+
+/// The baseline's knobs, precomputed from [`BaselineConfig`] once per engine.
+#[derive(Debug, Clone, Copy)]
+pub struct BaselineParams {
+    half_life_minutes: f32,
+    overall_half_life_ms: f64,
+    prior_weight: f32,
+    sigma_floor_fraction: f64,
+    resolution_floor: f64,
+    learn_clip_z: f64,
+}
+
+impl BaselineParams {
+    pub fn new(config: &BaselineConfig) -> Self {
+        let half_life_ms = config.half_life.as_millis().max(1) as f64;
+        Self {
+            half_life_minutes: (half_life_ms / MS_PER_MINUTE as f64) as f32,
+            overall_half_life_ms: half_life_ms,
+            prior_weight: config.prior_weight,
+            sigma_floor_fraction: config.sigma_floor_fraction,
+            resolution_floor: config.resolution_floor,
+            learn_clip_z: config.learn_clip_z,
+        }
+    }
+}
+
+/// One forgetting Welford accumulator. 16 bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Bucket {
+    /// Relative to [`Baseline::origin`].
+    mean: f32,
+    var: f32,
+    weight: f32,
+    /// Minutes since the series' first sample at the last update.
+    last_minute: u32,
+}
+
+impl Bucket {
+    fn decay(&self, now_minute: u32, params: &BaselineParams) -> f32 {
+        let elapsed = now_minute.saturating_sub(self.last_minute);
+        if elapsed == 0 {
+            return 1.0;
+        }
+        (-(elapsed as f32) / params.half_life_minutes).exp2()
+    }
+
+    fn learn(&mut self, x: f32, decay: f32, now_minute: u32) {
+        let old_weight = self.weight * decay;
+        let weight = old_weight + 1.0;
+        let delta = x - self.mean;
+        let mean = self.mean + delta / weight;
+        self.var = ((old_weight * self.var + delta * (x - mean)) / weight).max(0.0);
+        self.mean = mean;
+        self.weight = weight;
+        self.last_minute = now_minute;
+    }
+
+    /// Shrinks this bucket toward a prior (mean, variance) in proportion to how little it has
+    /// seen: with `prior_weight` samples of its own it counts half.
+    fn shrink(&self, decay: f32, prior: (f64, f64), prior_weight: f32) -> (f64, f64) {
+        let w = f64::from(self.weight * decay);
+        let k = f64::from(prior_weight);
+        if w + k <= 0.0 {
+            return prior;
+        }
+        let mean = (w * f64::from(self.mean) + k * prior.0) / (w + k);
+        let var = (w * f64::from(self.var) + k * prior.1) / (w + k);
+        (mean, var)
+    }
+}
+
+/// The contextual baseline of one series.
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    week: [Bucket; HOURS_PER_WEEK],
+    day: [Bucket; HOURS_PER_DAY],
+    /// Hour-of-day profile for calendar days with their own profile; allocated on first use.
+    event_day: Option<Box<[Bucket; HOURS_PER_DAY]>>,
+    origin: f64,
+    first_ms: i64,
+    last_ms: i64,
+    overall_mean: f64,
+    overall_var: f64,
+    overall_weight: f64,
+    /// The smallest positive change seen between consecutive values: the series' resolution.
+    resolution: f64,
+    last_value: f64,
+    samples: u64,
+}
+
+impl Default for Baseline {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Baseline {
+    pub fn new() -> Self {
+        Self {
+            week: [Bucket::default(); HOURS_PER_WEEK],
+            day: [Bucket::default(); HOURS_PER_DAY],
+            event_day: None,
+            origin: f64::NAN,
+            first_ms: 0,
+            last_ms: i64::MIN,
+            overall_mean: 0.0,
+            overall_var: 0.0,
+            overall_weight: 0.0,
+            resolution: f64::INFINITY,
+            last_value: f64::NAN,
+            samples: 0,
+        }
+    }
+
+    /// Bytes this baseline holds, heap included.
+    pub fn state_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self
+                .event_day
+                .as_ref()
+                .map_or(0, |_| std::mem::size_of::<[Bucket; HOURS_PER_DAY]>())
+    }
+
+    pub fn samples(&self) -> u64 {
+        self.samples
+    }
+
+    /// Time of the first sample learned, if any.
+    pub fn first_ms(&self) -> Option<i64> {
+        (self.samples > 0).then_some(self.first_ms)
+    }
+
+    /// The series' overall (forgetting) mean and standard deviation.
+    pub fn overall(&self) -> Option<(f64, f64)> {
+        (self.samples > 0).then(|| (self.overall_mean, self.overall_var.max(0.0).sqrt()))
+    }
+
+    /// Smallest positive step between consecutive values so far (`None` before the first change).
+    pub fn resolution(&self) -> Option<f64> {
+        self.resolution.is_finite().then_some(self.resolution)
+    }
+
+    fn slots(time_ms: i64) -> (usize, usize) {
+        let hour = time_ms.div_euclid(MS_PER_HOUR);
+        let week = (hour + EPOCH_HOUR_OF_WEEK).rem_euclid(HOURS_PER_WEEK as i64) as usize;
+        (week, week % HOURS_PER_DAY)
+    }
+
+    fn minute(&self, time_ms: i64) -> u32 {
+        let minutes = time_ms.saturating_sub(self.first_ms).max(0) / MS_PER_MINUTE;
+        u32::try_from(minutes).unwrap_or(u32::MAX)
+    }
+
+    /// What the baseline expects at `time_ms`; `None` before the first sample.
+    pub fn expect(
+        &self,
+        time_ms: i64,
+        day: DayKind,
+        params: &BaselineParams,
+    ) -> Option<Expectation> {
+        if self.samples == 0 {
+            return None;
+        }
+        let (week_slot, day_slot) = Self::slots(time_ms);
+        let now = self.minute(time_ms);
+        let overall = (self.overall_mean, self.overall_var.max(0.0));
+        let day_bucket = &self.day[day_slot];
+        let daily = day_bucket.shrink(day_bucket.decay(now, params), overall, params.prior_weight);
+        let (mean, var) = match (day, &self.event_day) {
+            (DayKind::OwnProfile, Some(event)) => {
+                let b = &event[day_slot];
+                b.shrink(b.decay(now, params), daily, params.prior_weight)
+            }
+            (DayKind::OwnProfile, None) => daily,
+            _ => {
+                let b = &self.week[week_slot];
+                b.shrink(b.decay(now, params), daily, params.prior_weight)
+            }
+        };
+        let overall_sigma = overall.1.sqrt();
+        let mut floor = params.sigma_floor_fraction * overall_sigma;
+        if self.resolution.is_finite() {
+            floor = floor.max(params.resolution_floor * self.resolution);
+        }
+        let sigma = var.max(0.0).sqrt().max(floor);
+        Some(Expectation {
+            mean: mean + self.origin,
+            sigma,
+        })
+    }
+
+    /// Learns one sample. `expected` is what [`Self::expect`] said for it (if anything): values
+    /// beyond `learn_clip_z` σ are clipped to that bound before they are learned.
+    pub fn learn(
+        &mut self,
+        time_ms: i64,
+        x: f64,
+        day: DayKind,
+        expected: Option<Expectation>,
+        params: &BaselineParams,
+    ) {
+        if !x.is_finite() || day == DayKind::Exclude {
+            return;
+        }
+        if self.samples == 0 {
+            self.origin = x;
+            self.first_ms = time_ms;
+            self.last_ms = time_ms;
+        }
+        if self.last_value.is_finite() {
+            let step = (x - self.last_value).abs();
+            if step > 0.0 && step < self.resolution {
+                self.resolution = step;
+            }
+        }
+        self.last_value = x;
+
+        let learned = match expected {
+            Some(e) if e.sigma > 0.0 => {
+                let bound = params.learn_clip_z * e.sigma;
+                x.clamp(e.mean - bound, e.mean + bound)
+            }
+            _ => x,
+        };
+
+        // Overall figures: forgetting by elapsed time, like the buckets.
+        let elapsed = (time_ms - self.last_ms).max(0) as f64;
+        let decay = (-elapsed / params.overall_half_life_ms).exp2();
+        let old_weight = self.overall_weight * decay;
+        let weight = old_weight + 1.0;
+        let delta = learned - self.overall_mean;
+        let mean = if self.samples == 0 {
+            learned
+        } else {
+            self.overall_mean + delta / weight
+        };
+        self.overall_var =
+            ((old_weight * self.overall_var + delta * (learned - mean)) / weight).max(0.0);
+        if self.samples == 0 {
+            self.overall_var = 0.0;
+        }
+        self.overall_mean = mean;
+        self.overall_weight = weight;
+        self.last_ms = self.last_ms.max(time_ms);
+        self.samples += 1;
+
+        let (week_slot, day_slot) = Self::slots(time_ms);
+        let now = self.minute(time_ms);
+        let relative = (learned - self.origin) as f32;
+        let d = self.day[day_slot].decay(now, params);
+        if day == DayKind::OwnProfile {
+            let event = self
+                .event_day
+                .get_or_insert_with(|| Box::new([Bucket::default(); HOURS_PER_DAY]));
+            let b = &mut event[day_slot];
+            let decay = b.decay(now, params);
+            b.learn(relative, decay, now);
+            return;
+        }
+        self.day[day_slot].learn(relative, d, now);
+        let w = &mut self.week[week_slot];
+        let decay = w.decay(now, params);
+        w.learn(relative, decay, now);
+    }
+
+    /// Expect, then learn: the z-score of `x` against what was known before it.
+    pub fn observe(
+        &mut self,
+        time_ms: i64,
+        x: f64,
+        day: DayKind,
+        params: &BaselineParams,
+    ) -> Option<f64> {
+        let expected = self.expect(time_ms, day, params);
+        self.learn(time_ms, x, day, expected, params);
+        expected.and_then(|e| e.z(x))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> BaselineParams {
+        BaselineParams::new(&BaselineConfig::default())
+    }
+
+    const FIVE_MIN: i64 = 300_000;
+
+    #[test]
+    fn monday_midnight_is_slot_zero() {
+        // 2021-01-04T00:00:00Z was a Monday.
+        let monday = 1_609_718_400_000;
+        assert_eq!(Baseline::slots(monday), (0, 0));
+        assert_eq!(Baseline::slots(monday + 25 * MS_PER_HOUR), (25, 1));
+        assert_eq!(Baseline::slots(monday - MS_PER_HOUR), (167, 23));
+    }
+
+    #[test]
+    fn state_fits_in_four_kib() {
+        let b = Baseline::new();
+        assert!(b.state_bytes() <= 4096, "{} bytes", b.state_bytes());
+    }
+
+    #[test]
+    fn learns_a_daily_pattern() {
+        let p = params();
+        let mut b = Baseline::new();
+        // Three weeks of a square wave: 10 by day (08–20 h), 2 by night, small noise.
+        let start = 1_609_718_400_000;
+        for i in 0..(21 * 288) {
+            let t = start + i * FIVE_MIN;
+            let hour = (i / 12) % 24;
+            let base = if (8..20).contains(&hour) { 10.0 } else { 2.0 };
+            let noise = ((i * 7919) % 13) as f64 / 13.0 - 0.5;
+            b.observe(t, base + noise, DayKind::Ordinary, &p);
+        }
+        let t = start + 21 * 288 * FIVE_MIN + 12 * MS_PER_HOUR; // noon
+        let e = b.expect(t, DayKind::Ordinary, &p).expect("has learned");
+        assert!((e.mean - 10.0).abs() < 0.5, "noon mean {}", e.mean);
+        let night = b
+            .expect(t + 12 * MS_PER_HOUR, DayKind::Ordinary, &p)
+            .expect("has learned");
+        assert!(
+            (night.mean - 2.0).abs() < 0.5,
+            "midnight mean {}",
+            night.mean
+        );
+        // A night value of 10 is far out; a noon value of 10 is not.
+        assert!(night.z(10.0).expect("scorable") > 4.0);
+        assert!(e.z(10.0).expect("scorable").abs() < 2.0);
+    }
+
+    #[test]
+    fn constant_series_is_never_scorable() {
+        let p = params();
+        let mut b = Baseline::new();
+        for i in 0..5000 {
+            assert_eq!(b.observe(i * FIVE_MIN, 0.5, DayKind::Ordinary, &p), None);
+        }
+    }
+
+    #[test]
+    fn excluded_days_are_not_learned() {
+        let p = params();
+        let mut b = Baseline::new();
+        b.learn(0, 1.0, DayKind::Ordinary, None, &p);
+        b.learn(FIVE_MIN, 100.0, DayKind::Exclude, None, &p);
+        assert_eq!(b.samples(), 1);
+    }
+
+    #[test]
+    fn own_profile_days_learn_apart() {
+        let p = params();
+        let mut b = Baseline::new();
+        for i in 0..2000 {
+            let noise = (i % 3) as f64 * 0.1;
+            b.learn(i * FIVE_MIN, 1.0 + noise, DayKind::Ordinary, None, &p);
+            b.learn(
+                i * FIVE_MIN + 1,
+                50.0 + noise,
+                DayKind::OwnProfile,
+                None,
+                &p,
+            );
+        }
+        let t = 2000 * FIVE_MIN;
+        let ordinary = b.expect(t, DayKind::Ordinary, &p).expect("learned");
+        let event = b.expect(t, DayKind::OwnProfile, &p).expect("learned");
+        assert!(
+            ordinary.mean < 20.0 && event.mean > 30.0,
+            "{ordinary:?} {event:?}"
+        );
+        assert!(b.state_bytes() <= 4096);
+    }
+
+    #[test]
+    fn forgets_with_the_half_life() {
+        let config = BaselineConfig {
+            half_life: std::time::Duration::from_secs(86_400),
+            ..BaselineConfig::default()
+        };
+        let p = BaselineParams::new(&config);
+        let mut b = Baseline::new();
+        for i in 0..(288 * 7) {
+            b.observe(
+                i * FIVE_MIN,
+                1.0 + (i % 2) as f64 * 0.01,
+                DayKind::Ordinary,
+                &p,
+            );
+        }
+        // A new level, learned for two weeks: the old one is forgotten.
+        for i in (288 * 7)..(288 * 28) {
+            b.observe(
+                i * FIVE_MIN,
+                5.0 + (i % 2) as f64 * 0.01,
+                DayKind::Ordinary,
+                &p,
+            );
+        }
+        let e = b
+            .expect(288 * 28 * FIVE_MIN, DayKind::Ordinary, &p)
+            .expect("learned");
+        assert!((e.mean - 5.0).abs() < 0.1, "{e:?}");
+    }
+}

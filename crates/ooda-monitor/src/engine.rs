@@ -1,0 +1,351 @@
+//! One host's monitor: its series detectors and the relations between them, combined into one
+//! verdict per row of simultaneous samples. The live pipeline, `ooda detect` and the lab all
+//! drive this; it never reads a clock of its own (rows carry their time) and never does I/O.
+
+use ooda_core::{AlertKind, Anomaly, Labels, MetricClass, SeriesKey};
+
+use crate::calendar::Calendar;
+use crate::config::MonitorConfig;
+use crate::correlation::Relations;
+use crate::score::{guess_class, unit_score, Level};
+use crate::series::{SeriesContext, SeriesDetector};
+
+/// One implicated series in a row verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub series: usize,
+    pub kind: AlertKind,
+    pub level: Level,
+    /// Signed z as measured by the detector that implicated this series.
+    pub z: f64,
+    /// Evidence in units of this series' warning threshold (1.0 = at the threshold).
+    pub ratio: f64,
+    pub value: f64,
+    pub expected: f64,
+    /// For correlation breaks: the peers (index, value) the expectation came from.
+    pub peers: Vec<(usize, f64)>,
+}
+
+/// A host's verdict for one row.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RowVerdict {
+    /// In [0, 1), rising with the evidence; 0.5 at the warning threshold.
+    pub score: f64,
+    pub level: Level,
+    /// Implicated series, strongest first.
+    pub members: Vec<Member>,
+}
+
+/// The monitor of one host with a fixed set of series.
+#[derive(Debug, Clone)]
+pub struct HostMonitor {
+    host: String,
+    names: Vec<String>,
+    classes: Vec<MetricClass>,
+    contexts: Vec<SeriesContext>,
+    series: Vec<SeriesDetector>,
+    relations: Option<Relations>,
+    calendar: Calendar,
+    config: MonitorConfig,
+    abnormal: bool,
+    row_values: Vec<f64>,
+    floors: Vec<f64>,
+}
+
+impl HostMonitor {
+    /// A monitor for `names` on `host`. Classes come from `config.classes`, else from the name.
+    pub fn new(host: impl Into<String>, names: Vec<String>, config: &MonitorConfig) -> Self {
+        let classes: Vec<MetricClass> = names
+            .iter()
+            .map(|n| {
+                config
+                    .classes
+                    .get(n)
+                    .copied()
+                    .unwrap_or_else(|| guess_class(n))
+            })
+            .collect();
+        let contexts: Vec<SeriesContext> = classes
+            .iter()
+            .map(|&c| SeriesContext::new(config, c))
+            .collect();
+        let series = contexts.iter().map(SeriesDetector::new).collect();
+        let n = names.len();
+        Self {
+            host: host.into(),
+            relations: (config.correlation.enabled && n >= 2).then(|| Relations::new(n)),
+            names,
+            classes,
+            contexts,
+            series,
+            calendar: Calendar::new(&config.calendar),
+            config: config.clone(),
+            abnormal: false,
+            row_values: vec![0.0; n],
+            floors: vec![0.0; n],
+        }
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    pub fn class(&self, series: usize) -> MetricClass {
+        self.classes[series]
+    }
+
+    /// Bytes of state per series (detector; the host's relations are shared by its series and
+    /// counted separately by [`Self::relations_bytes`]).
+    pub fn series_bytes(&self) -> Vec<usize> {
+        self.series
+            .iter()
+            .map(SeriesDetector::state_bytes)
+            .collect()
+    }
+
+    pub fn relations_bytes(&self) -> usize {
+        self.relations.as_ref().map_or(0, Relations::state_bytes)
+    }
+
+    /// Scores one row (`values[i]` for series i; `None` or non-finite = missing), then learns it.
+    /// Rows must come in time order; a row not after the previous one is neither scored nor
+    /// learned by any series (each series checks its own order).
+    pub fn observe_row(&mut self, time_ms: i64, values: &[Option<f64>]) -> RowVerdict {
+        let n = self.series.len();
+        let mut members: Vec<Member> = Vec::new();
+        let mut complete = values.len() == n;
+        for i in 0..n {
+            let value = values.get(i).copied().flatten().filter(|v| v.is_finite());
+            let Some(x) = value else {
+                complete = false;
+                continue;
+            };
+            self.row_values[i] = x;
+            let context = &self.contexts[i];
+            if let Some(v) = self.series[i].observe(time_ms, x, &self.calendar, context) {
+                let ratio = v.strength / context.policy.warning_z;
+                if ratio > 0.0 {
+                    members.push(Member {
+                        series: i,
+                        kind: v.kind,
+                        level: v.level,
+                        z: v.z,
+                        ratio,
+                        value: x,
+                        expected: v.expected,
+                        peers: Vec::new(),
+                    });
+                }
+            }
+        }
+
+        if let (Some(relations), true) = (self.relations.as_mut(), complete) {
+            for (i, s) in self.series.iter().enumerate() {
+                self.floors[i] = s
+                    .baseline()
+                    .resolution()
+                    .map_or(0.0, |r| r * self.config.baseline.resolution_floor);
+            }
+            let corr = &self.config.correlation;
+            for b in relations.observe(time_ms, &self.row_values, &self.floors, corr) {
+                let direction = self.contexts[b.target].policy.direction;
+                let strength = direction.effective(b.z);
+                let ratio = strength / corr.warning_z;
+                if ratio <= 0.0 {
+                    continue;
+                }
+                let level = Level::of(strength, corr.warning_z, corr.critical_z);
+                let member = Member {
+                    series: b.target,
+                    kind: AlertKind::Correlation,
+                    level,
+                    z: b.z,
+                    ratio,
+                    value: b.actual,
+                    expected: b.predicted,
+                    peers: b.peers,
+                };
+                match members.iter_mut().find(|m| m.series == b.target) {
+                    Some(existing) if existing.ratio >= ratio => {}
+                    Some(existing) => *existing = member,
+                    None => members.push(member),
+                }
+            }
+        }
+
+        members.sort_by(|a, b| b.ratio.total_cmp(&a.ratio).then(a.series.cmp(&b.series)));
+        self.combine(members)
+    }
+
+    /// Host rule: abnormal when `min_series` series are; held while the evidence stays above
+    /// `hold_fraction` of the warning threshold.
+    fn combine(&mut self, mut members: Vec<Member>) -> RowVerdict {
+        let scoring = &self.config.scoring;
+        let k = scoring.min_series.max(1);
+        let abnormal_count = members.iter().filter(|m| m.level > Level::Ok).count();
+        let kth_ratio = members.get(k - 1).map_or(0.0, |m| m.ratio);
+        let mut level = if abnormal_count >= k {
+            members.iter().map(|m| m.level).max().unwrap_or(Level::Ok)
+        } else {
+            Level::Ok
+        };
+        if level == Level::Ok && self.abnormal && kth_ratio >= scoring.hold_fraction {
+            level = Level::Warning;
+        }
+        self.abnormal = level > Level::Ok;
+        if level > Level::Ok {
+            members.retain(|m| m.level > Level::Ok || m.ratio >= scoring.hold_fraction);
+        } else {
+            members.clear();
+        }
+        RowVerdict {
+            score: unit_score(kth_ratio, 1.0),
+            level,
+            members,
+        }
+    }
+
+    /// The members of a verdict as core [`Anomaly`] values, with one readable line each.
+    pub fn anomalies(&self, time_ms: i64, verdict: &RowVerdict) -> Vec<Anomaly> {
+        verdict
+            .members
+            .iter()
+            .map(|m| {
+                let name = &self.names[m.series];
+                let explanation = match m.kind {
+                    AlertKind::Correlation => {
+                        let peers: Vec<String> = m
+                            .peers
+                            .iter()
+                            .map(|(p, v)| format!("{} = {}", self.names[*p], short(*v)))
+                            .collect();
+                        format!(
+                            "{name} = {} but {} predicted from {}: residual {:+.1}σ",
+                            short(m.value),
+                            short(m.expected),
+                            peers.join(", "),
+                            m.z
+                        )
+                    }
+                    AlertKind::Threshold => format!(
+                        "{name} = {} beyond the static {} limit {} (cold start)",
+                        short(m.value),
+                        self.classes[m.series],
+                        short(m.expected)
+                    ),
+                    _ => format!(
+                        "{name} = {} against {} expected at this hour: {:+.1}σ{}",
+                        short(m.value),
+                        short(m.expected),
+                        m.z,
+                        if m.expected != 0.0 && m.value / m.expected > 1.5 {
+                            format!(" ({:.1}× expected)", m.value / m.expected)
+                        } else {
+                            String::new()
+                        }
+                    ),
+                };
+                Anomaly {
+                    series: SeriesKey::new(
+                        name.clone(),
+                        Labels::new().with("host", self.host.clone()),
+                    ),
+                    time: ooda_core::clock::from_millis(time_ms),
+                    value: m.value,
+                    expected: m.expected,
+                    score: m.z,
+                    severity: m.level.severity().unwrap_or(ooda_core::Severity::Info),
+                    kind: m.kind,
+                    explanation,
+                }
+            })
+            .collect()
+    }
+}
+
+fn short(v: f64) -> String {
+    if v.abs() >= 100.0 || v == v.trunc() {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIVE_MIN: i64 = 300_000;
+
+    fn quiet_config() -> MonitorConfig {
+        let mut c = MonitorConfig::default();
+        c.cold_start.duration = std::time::Duration::from_secs(86_400);
+        c.correlation.warm_up = 500;
+        c
+    }
+
+    #[test]
+    fn a_spike_on_one_series_names_it() {
+        let config = quiet_config();
+        let mut host = HostMonitor::new("web-1", vec!["cpu".into(), "latency".into()], &config);
+        for i in 0..3000 {
+            let noise = ((i * 31) % 9) as f64;
+            let v = host.observe_row(
+                i * FIVE_MIN,
+                &[Some(40.0 + noise), Some(0.1 + noise / 100.0)],
+            );
+            assert_eq!(v.level, Level::Ok, "row {i}: {v:?}");
+        }
+        let v = host.observe_row(3000 * FIVE_MIN, &[Some(44.0), Some(0.9)]);
+        assert_eq!(v.level, Level::Critical);
+        assert_eq!(v.members[0].series, 1);
+        let anomalies = host.anomalies(3000 * FIVE_MIN, &v);
+        assert!(
+            anomalies[0].explanation.starts_with("latency = 0.900"),
+            "{}",
+            anomalies[0].explanation
+        );
+        assert_eq!(anomalies[0].series.host(), Some("web-1"));
+    }
+
+    #[test]
+    fn a_broken_relation_is_explained() {
+        let config = quiet_config();
+        let names = vec!["cpu".into(), "disk_io_util".into()];
+        let mut host = HostMonitor::new("db-1", names, &config);
+        for i in 0..3000i64 {
+            let load = 20.0 + ((i * 37) % 50) as f64;
+            let noise = ((i * 13) % 5) as f64 * 0.2;
+            host.observe_row(i * FIVE_MIN, &[Some(load), Some(load * 0.5 + noise)]);
+        }
+        // Both inside their own ranges, but disk I/O is 3× what the CPU predicts.
+        let v = host.observe_row(3000 * FIVE_MIN, &[Some(22.0), Some(33.0)]);
+        assert_ne!(v.level, Level::Ok, "{v:?}");
+        let corr = v
+            .members
+            .iter()
+            .find(|m| m.kind == AlertKind::Correlation)
+            .expect("a correlation member");
+        assert_eq!(corr.series, 1);
+        let text = &host
+            .anomalies(0, &v)
+            .into_iter()
+            .find(|a| a.kind == AlertKind::Correlation)
+            .expect("explained")
+            .explanation;
+        assert!(text.contains("predicted from cpu = 22"), "{text}");
+    }
+
+    #[test]
+    fn state_per_series_is_bounded() {
+        let config = MonitorConfig::default();
+        let host = HostMonitor::new("h", vec!["a".into()], &config);
+        for bytes in host.series_bytes() {
+            assert!(bytes <= 4096, "{bytes}");
+        }
+    }
+}
