@@ -26,6 +26,8 @@ enum Command {
     Config(cli::config::ConfigCommand),
     /// Pre-flight check of the data directory and every configured integration.
     Doctor(cli::doctor::DoctorArgs),
+    /// Run the monitoring engine over a CSV: one verdict per row (offline, causal).
+    Detect(cli::detect::DetectArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         Command::Up(args) => cli::up::run(args, &cli.global),
         Command::Config(command) => cli::config::run(command, &cli.global),
         Command::Doctor(args) => cli::doctor::run(args, &cli.global),
+        Command::Detect(args) => cli::detect::run(args, &cli.global),
     };
     match result {
         Ok(code) => code,

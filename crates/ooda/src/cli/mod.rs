@@ -1,6 +1,7 @@
 //! One file per noun. Shared flags and logging set-up live here.
 
 pub mod config;
+pub mod detect;
 pub mod doctor;
 pub mod up;
 
