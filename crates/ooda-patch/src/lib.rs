@@ -12,3 +12,7 @@ pub mod feed;
 pub mod version;
 
 pub use error::PatchError;
+pub mod index;
+pub mod inventory;
+pub mod matcher;
+pub mod risk;

@@ -37,10 +37,12 @@ fn tracker_entry(source: &str, cve: &str, entry: &Value) -> Result<Vec<DistroFix
     if !is_cve_id(cve) && !cve.starts_with("TEMP-") {
         return Err(format!("expected a CVE id, found {cve:?}"));
     }
-    let releases = entry
-        .get("releases")
-        .and_then(Value::as_object)
-        .ok_or("expected a \"releases\" object")?;
+    let releases = match entry.get("releases") {
+        Some(Value::Object(releases)) => releases,
+        // PHP-style empty list: the tracker knows the CVE but no release carries the package.
+        Some(Value::Array(items)) if items.is_empty() => return Ok(Vec::new()),
+        _ => return Err("expected a \"releases\" object".to_owned()),
+    };
     let mut fixes = Vec::with_capacity(releases.len());
     for (release, verdict) in releases {
         let status = verdict
@@ -51,9 +53,13 @@ fn tracker_entry(source: &str, cve: &str, entry: &Value) -> Result<Vec<DistroFix
         let state = match (status, fixed_version) {
             // `0` means the release never shipped the vulnerable code.
             ("resolved", Some("0")) => FixState::NotAffected,
-            ("resolved", Some(version)) => FixState::Fixed {
-                version: version.to_owned(),
-            },
+            ("resolved", Some(version)) => {
+                crate::version::dpkg::DebVersion::parse(version)
+                    .map_err(|e| format!("releases.{release}: fixed_version {version:?}: {e}"))?;
+                FixState::Fixed {
+                    version: version.to_owned(),
+                }
+            }
             ("resolved", None) => FixState::NotAffected,
             ("open" | "undetermined", _) => FixState::Open,
             (other, _) => return Err(format!("releases.{release}: unknown status {other:?}")),
@@ -171,7 +177,16 @@ fn release_line(body: &str) -> Result<(&str, &str, FixState), String> {
     }
     let source = words.next().ok_or("expected a package name")?;
     let version = words.next().ok_or("expected a version or <state>")?;
-    let state = match version {
+    let state = fix_state(version)?;
+    if release.is_empty() || source.is_empty() {
+        return Err("empty release or package".to_owned());
+    }
+    Ok((release, source, state))
+}
+
+/// A version or a `<state>` as the lists write them.
+fn fix_state(word: &str) -> Result<FixState, String> {
+    Ok(match word {
         "<not-affected>" => FixState::NotAffected,
         "<end-of-life>" => FixState::EndOfLife,
         "<unfixed>" | "<no-dsa>" | "<postponed>" | "<ignored>" => FixState::Open,
@@ -183,11 +198,7 @@ fn release_line(body: &str) -> Result<(&str, &str, FixState), String> {
                 version: other.to_owned(),
             }
         }
-    };
-    if release.is_empty() || source.is_empty() {
-        return Err("empty release or package".to_owned());
-    }
-    Ok((release, source, state))
+    })
 }
 
 /// The flattened table `advisory, date, src_pkg_in_title, release, package, fixed_version, cves`.
@@ -225,19 +236,14 @@ pub fn parse_fixed_table(text: &str) -> Result<Parsed<DistroFix>, String> {
             });
             continue;
         }
-        let state = match version {
-            "<not-affected>" => FixState::NotAffected,
-            "<end-of-life>" => FixState::EndOfLife,
-            other => match crate::version::dpkg::DebVersion::parse(other) {
-                Ok(_) => FixState::Fixed {
-                    version: other.to_owned(),
-                },
-                Err(error) => {
-                    parsed
-                        .skip(|| format!("line {}: fixed version {other:?}: {error}", number + 1));
-                    continue;
-                }
-            },
+        // `<not-affected> (reason)`: the state is the first word.
+        let word = version.split_whitespace().next().unwrap_or(version);
+        let state = match fix_state(word) {
+            Ok(state) => state,
+            Err(error) => {
+                parsed.skip(|| format!("line {}: {error}", number + 1));
+                continue;
+            }
         };
         let date = NaiveDate::parse_from_str(cell(date_at), "%d %b %Y").ok();
         let cve_cell = cell(cves_at);
