@@ -151,7 +151,11 @@ impl MemoryBus {
     }
 
     /// Joins a group synchronously (the lab's entry point).
-    pub fn subscribe_now(&self, group: &str, consumer: &str) -> Result<MemorySubscription, BusError> {
+    pub fn subscribe_now(
+        &self,
+        group: &str,
+        consumer: &str,
+    ) -> Result<MemorySubscription, BusError> {
         check_group(group)?;
         let mut state = self.state.lock().map_err(|_| BusError::Closed)?;
         let end = state.end();
@@ -207,7 +211,10 @@ impl MemorySubscription {
             .find(|(_, p)| now - p.delivered_ms >= timeout)
             .map(|(o, _)| *o);
         if let Some(offset) = expired {
-            let event = offset.checked_sub(*base).and_then(|i| log.get(i as usize)).cloned();
+            let event = offset
+                .checked_sub(*base)
+                .and_then(|i| log.get(i as usize))
+                .cloned();
             let Some(event) = event else {
                 // Trimmed away by capacity: it cannot be redelivered.
                 group.pending.remove(&offset);
@@ -223,7 +230,10 @@ impl MemorySubscription {
             });
         }
         let offset = group.next_offset.max(*base);
-        let event = offset.checked_sub(*base).and_then(|i| log.get(i as usize)).cloned()?;
+        let event = offset
+            .checked_sub(*base)
+            .and_then(|i| log.get(i as usize))
+            .cloned()?;
         group.next_offset = offset + 1;
         group.pending.insert(
             offset,

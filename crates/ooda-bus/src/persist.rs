@@ -7,15 +7,23 @@ use std::sync::Arc;
 
 use ooda_store::Store;
 
-use crate::{Bus, BusError};
+use crate::{Bus, BusError, Subscription};
 
 /// The consumer group name of the persister.
 pub const GROUP: &str = "store";
 
+/// Joins the persister's group. Do this before publishing anything that must be kept: a new
+/// group starts at the end of the stream.
+pub async fn subscribe(bus: &dyn Bus) -> Result<Box<dyn Subscription>, BusError> {
+    bus.subscribe(GROUP, "persister").await
+}
+
 /// Runs until the bus closes. Store errors are logged and the delivery left unacknowledged, so
 /// it is retried after the visibility timeout instead of being lost.
-pub async fn run(bus: Arc<dyn Bus>, store: Arc<dyn Store>) -> Result<(), BusError> {
-    let mut subscription = bus.subscribe(GROUP, "persister").await?;
+pub async fn run(
+    mut subscription: Box<dyn Subscription>,
+    store: Arc<dyn Store>,
+) -> Result<(), BusError> {
     while let Some(delivery) = subscription.next().await {
         if !delivery.event.kind.is_durable() {
             subscription.ack(&delivery).await?;

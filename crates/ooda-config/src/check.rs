@@ -125,19 +125,29 @@ pub fn check(text: &str) -> Result<Config, Vec<ConfigError>> {
         }
     }
     if let Some(value) = table.get("store") {
-        config.store = tagged("store", value, &mut errors, |kind, path, rest, errors| {
-            match kind {
-                "sqlite" => section::<SqliteStoreConfig>(path, rest, errors).map(StoreConfig::Sqlite),
+        config.store = tagged(
+            "store",
+            value,
+            &mut errors,
+            |kind, path, rest, errors| match kind {
+                "sqlite" => {
+                    section::<SqliteStoreConfig>(path, rest, errors).map(StoreConfig::Sqlite)
+                }
                 _ => unknown_kind(path, kind, &["sqlite"], errors),
-            }
-        })
+            },
+        )
         .unwrap_or_default();
     }
     if let Some(value) = table.get("bus") {
-        config.bus = tagged("bus", value, &mut errors, |kind, path, rest, errors| match kind {
-            "memory" => section::<MemoryBusConfig>(path, rest, errors).map(BusConfig::Memory),
-            _ => unknown_kind(path, kind, &["memory"], errors),
-        })
+        config.bus = tagged(
+            "bus",
+            value,
+            &mut errors,
+            |kind, path, rest, errors| match kind {
+                "memory" => section::<MemoryBusConfig>(path, rest, errors).map(BusConfig::Memory),
+                _ => unknown_kind(path, kind, &["memory"], errors),
+            },
+        )
         .unwrap_or_default();
     }
     if let Some(value) = table.get("sources") {
@@ -167,11 +177,17 @@ fn validate(config: &Config, errors: &mut Vec<ConfigError>) {
     let mut names = BTreeSet::new();
     for (i, source) in config.sources.iter().enumerate() {
         if source.name().trim().is_empty() {
-            errors.push(err(&format!("sources[{i}].name"), "must not be empty".into()));
+            errors.push(err(
+                &format!("sources[{i}].name"),
+                "must not be empty".into(),
+            ));
         } else if !names.insert(source.name().to_owned()) {
             errors.push(err(
                 &format!("sources[{i}].name"),
-                format!("duplicate source name {:?}; names must be unique", source.name()),
+                format!(
+                    "duplicate source name {:?}; names must be unique",
+                    source.name()
+                ),
             ));
         }
     }
@@ -281,7 +297,10 @@ fn array<T>(
     let Value::Array(items) = value else {
         errors.push(err(
             path,
-            format!("expected an array of tables ([[{path}]]), found {}", value.type_str()),
+            format!(
+                "expected an array of tables ([[{path}]]), found {}",
+                value.type_str()
+            ),
         ));
         return Vec::new();
     };

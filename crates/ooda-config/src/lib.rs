@@ -12,10 +12,10 @@ mod types;
 
 pub use check::{check, check_file, ConfigError, ConfigErrors};
 pub use model::{
-    BusConfig, Config, HostSourceConfig, MemoryBusConfig, ServerConfig, SourceConfig, SqliteStoreConfig,
-    StoreConfig,
+    BusConfig, Config, HostSourceConfig, MemoryBusConfig, ServerConfig, SourceConfig,
+    SqliteStoreConfig, StoreConfig,
 };
-pub use types::{HttpUrl, ListenAddr, Secret, SecretError, Seconds};
+pub use types::{HttpUrl, ListenAddr, Seconds, Secret, SecretError};
 
 /// The annotated example configuration `ooda config example` prints.
 pub const EXAMPLE: &str = include_str!("example.toml");

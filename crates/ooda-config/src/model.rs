@@ -7,7 +7,7 @@ use ooda_core::Host;
 use serde::Deserialize;
 
 use crate::defaults;
-use crate::types::{HttpUrl, ListenAddr, Secret, Seconds};
+use crate::types::{HttpUrl, ListenAddr, Seconds, Secret};
 
 /// The whole file.
 #[derive(Debug, Clone)]
@@ -128,7 +128,6 @@ impl Default for MemoryBusConfig {
         }
     }
 }
-
 
 /// `[[sources]]`: where metrics come from. Read-only by construction.
 #[derive(Debug, Clone)]

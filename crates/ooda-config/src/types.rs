@@ -154,10 +154,8 @@ impl Secret {
             );
         };
         if let Some(name) = reference.strip_prefix("env:") {
-            let valid = !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_');
+            let valid =
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !valid {
                 return Err(format!(
                     "expected an environment variable name (letters, digits, '_'), found {name:?}"
@@ -237,15 +235,24 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(Seconds::parse("10s").unwrap().get(), Duration::from_secs(10));
-        assert_eq!(Seconds::parse("1h 30m").unwrap().get(), Duration::from_secs(5400));
+        assert_eq!(
+            Seconds::parse("10s").unwrap().get(),
+            Duration::from_secs(10)
+        );
+        assert_eq!(
+            Seconds::parse("1h 30m").unwrap().get(),
+            Duration::from_secs(5400)
+        );
         assert!(Seconds::parse("0s").unwrap_err().contains("above zero"));
         assert!(Seconds::parse("ten").unwrap_err().contains("found \"ten\""));
     }
 
     #[test]
     fn secrets_are_references_and_never_printed() {
-        assert_eq!(Secret::parse("${env:TOKEN}").unwrap(), Secret::Env("TOKEN".into()));
+        assert_eq!(
+            Secret::parse("${env:TOKEN}").unwrap(),
+            Secret::Env("TOKEN".into())
+        );
         assert_eq!(
             Secret::parse("${file:/run/secret}").unwrap(),
             Secret::File("/run/secret".into())

@@ -85,13 +85,11 @@ impl Clock for ManualClock {
 
 /// Converts Unix milliseconds into a [`Timestamp`], clamping values chrono cannot represent.
 pub fn from_millis(ms: i64) -> Timestamp {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .unwrap_or(if ms < 0 {
-            DateTime::<Utc>::MIN_UTC
-        } else {
-            DateTime::<Utc>::MAX_UTC
-        })
+    Utc.timestamp_millis_opt(ms).single().unwrap_or(if ms < 0 {
+        DateTime::<Utc>::MIN_UTC
+    } else {
+        DateTime::<Utc>::MAX_UTC
+    })
 }
 
 #[cfg(test)]

@@ -44,15 +44,24 @@ impl Event {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
 pub enum EventKind {
-    /// The agent started (also marks a recovery after a crash).
+    /// The agent started. `recovered` is set when the previous run did not stop cleanly
+    /// (killed, crashed, power loss).
     #[serde(rename = "agent.started")]
-    AgentStarted { version: String, pid: u32 },
+    AgentStarted {
+        version: String,
+        pid: u32,
+        #[serde(default)]
+        recovered: bool,
+    },
     /// The agent stopped cleanly.
     #[serde(rename = "agent.stopped")]
     AgentStopped { reason: String },
     /// A batch of samples from one collection round of one source.
     #[serde(rename = "samples")]
-    Samples { source: String, samples: Vec<Sample> },
+    Samples {
+        source: String,
+        samples: Vec<Sample>,
+    },
     /// A source's collection succeeded or failed.
     #[serde(rename = "source.health")]
     SourceHealth {

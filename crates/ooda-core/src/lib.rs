@@ -4,6 +4,7 @@
 //! This crate does no I/O and holds no policy: it only names things, so that pillars which never
 //! depend on each other still speak the same language when they meet on the bus.
 
+pub mod action;
 pub mod alert;
 pub mod clock;
 pub mod event;
@@ -13,6 +14,10 @@ pub mod rate;
 pub mod series;
 pub mod severity;
 
+pub use action::{
+    Action, ActionId, ActionKind, ActionRequest, ChangeDraft, ChangeError, ChangeRecords,
+    ChangeRef, ChangeStatus, Principal, RiskClass,
+};
 pub use alert::{Alert, AlertKind, AlertState, Anomaly};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock, Timestamp};
 pub use event::{Event, EventKind, EVENT_SCHEMA_VERSION};

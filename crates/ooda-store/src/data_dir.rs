@@ -99,8 +99,14 @@ mod tests {
         let held = data.lock_agent().unwrap();
         let err = data.lock_agent().unwrap_err();
         let message = err.to_string();
-        assert!(message.contains("in use by another ooda process"), "{message}");
-        assert!(message.contains(&format!("pid {}", std::process::id())), "{message}");
+        assert!(
+            message.contains("in use by another ooda process"),
+            "{message}"
+        );
+        assert!(
+            message.contains(&format!("pid {}", std::process::id())),
+            "{message}"
+        );
         drop(held);
         data.lock_agent().expect("released on drop");
     }

@@ -9,6 +9,7 @@ fn event(n: u32) -> Event {
         EventKind::AgentStarted {
             version: n.to_string(),
             pid: n,
+            recovered: false,
         },
     )
 }
@@ -57,7 +58,10 @@ fn unacknowledged_deliveries_come_back_after_the_timeout() {
     assert_eq!(first.attempt, 1);
     drop(crashed); // never acks
     let mut survivor = bus.subscribe_now("g", "survivor").unwrap();
-    assert!(survivor.try_next().is_none(), "still within the visibility timeout");
+    assert!(
+        survivor.try_next().is_none(),
+        "still within the visibility timeout"
+    );
     clock.advance(Duration::from_secs(31));
     let again = survivor.try_next().expect("redelivered");
     assert_eq!(again.offset, first.offset);
@@ -121,4 +125,33 @@ async fn next_waits_for_a_publish_and_ends_when_closed() {
     assert!(sub.next().await.is_none());
     handle.await.unwrap();
     assert!(matches!(bus.publish_now(event(1)), Err(BusError::Closed)));
+}
+
+#[tokio::test]
+async fn the_persister_keeps_durable_events_only() {
+    use ooda_store::{SqliteStore, Store};
+    let (bus, _) = bus();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let subscription = crate::persist::subscribe(&bus).await.unwrap();
+    bus.publish_now(event(1)).unwrap();
+    bus.publish_now(Event::new(
+        from_millis(0),
+        "test",
+        EventKind::Samples {
+            source: "s".into(),
+            samples: Vec::new(),
+        },
+    ))
+    .unwrap();
+    bus.publish_now(event(2)).unwrap();
+    bus.close();
+    crate::persist::run(subscription, store.clone())
+        .await
+        .unwrap();
+    assert_eq!(store.event_count().unwrap(), 2);
+    assert_eq!(
+        bus.pending(crate::persist::GROUP),
+        0,
+        "everything acknowledged"
+    );
 }

@@ -79,7 +79,10 @@ fn syntax_errors_give_line_and_column() {
 #[test]
 fn secret_values_never_appear_in_errors() {
     let errors = errors_of("version = 1\n[server]\napi_token = \"sk-live-abcdef\"");
-    assert!(errors.iter().all(|e| !e.contains("sk-live-abcdef")), "{errors:?}");
+    assert!(
+        errors.iter().all(|e| !e.contains("sk-live-abcdef")),
+        "{errors:?}"
+    );
 }
 
 mod props {

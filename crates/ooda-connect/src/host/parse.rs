@@ -195,7 +195,9 @@ fn unescape_octal(field: &str) -> String {
             .get(i + 1..i + 4)
             .filter(|d| bytes[i] == b'\\' && d.iter().all(|b| (b'0'..=b'7').contains(b)));
         if let Some(d) = escape {
-            let value = (u32::from(d[0] - b'0') << 6) | (u32::from(d[1] - b'0') << 3) | u32::from(d[2] - b'0');
+            let value = (u32::from(d[0] - b'0') << 6)
+                | (u32::from(d[1] - b'0') << 3)
+                | u32::from(d[2] - b'0');
             if let Ok(byte) = u8::try_from(value) {
                 out.push(byte);
                 i += 4;

@@ -149,7 +149,10 @@ impl HostSource {
                             round.gauge("node_threads", &[], t);
                         }
                     }
-                    None => round.out.errors.push(format!("{}: unreadable", paths.1.display())),
+                    None => round
+                        .out
+                        .errors
+                        .push(format!("{}: unreadable", paths.1.display())),
                 }
             }
             memory(&mut round, &paths.2);
@@ -175,16 +178,28 @@ impl HostSource {
                 .filter(|d| !ignored(&self.config.ignore_devices, &d.device))
                 .filter(|d| self.config.sys_path.join("block").join(&d.device).exists())
             {
-                    let l = [("device", d.device.as_str())];
-                    round.counter("node_disk_reads_per_second", &l, d.reads);
-                    round.counter("node_disk_writes_per_second", &l, d.writes);
-                    round.counter("node_disk_read_bytes_per_second", &l, d.sectors_read * 512.0);
-                    round.counter("node_disk_written_bytes_per_second", &l, d.sectors_written * 512.0);
-                    // ms of I/O per second of wall time, as a 0..1 share.
-                    if let Some(busy) = round.counter("node_disk_io_ms_per_second", &l, d.io_ms) {
-                        round.gauge("node_disk_io_utilisation_ratio", &l, (busy / 1000.0).min(1.0));
-                    }
-                    round.counter("node_disk_io_weighted_ms_per_second", &l, d.weighted_io_ms);
+                let l = [("device", d.device.as_str())];
+                round.counter("node_disk_reads_per_second", &l, d.reads);
+                round.counter("node_disk_writes_per_second", &l, d.writes);
+                round.counter(
+                    "node_disk_read_bytes_per_second",
+                    &l,
+                    d.sectors_read * 512.0,
+                );
+                round.counter(
+                    "node_disk_written_bytes_per_second",
+                    &l,
+                    d.sectors_written * 512.0,
+                );
+                // ms of I/O per second of wall time, as a 0..1 share.
+                if let Some(busy) = round.counter("node_disk_io_ms_per_second", &l, d.io_ms) {
+                    round.gauge(
+                        "node_disk_io_utilisation_ratio",
+                        &l,
+                        (busy / 1000.0).min(1.0),
+                    );
+                }
+                round.counter("node_disk_io_weighted_ms_per_second", &l, d.weighted_io_ms);
             }
         }
         self.network(&mut out, time_ms, &paths.5);
@@ -208,7 +223,12 @@ impl HostSource {
             Ok(entries) => {
                 let count = entries
                     .filter_map(Result::ok)
-                    .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+                    .filter(|e| {
+                        e.file_name()
+                            .to_string_lossy()
+                            .bytes()
+                            .all(|b| b.is_ascii_digit())
+                    })
                     .count();
                 round.gauge("node_processes", &[], count as f64);
             }
@@ -235,10 +255,26 @@ impl HostSource {
             let l = [("device", dev.interface.as_str())];
             round.counter("node_network_receive_bytes_per_second", &l, dev.rx_bytes);
             round.counter("node_network_transmit_bytes_per_second", &l, dev.tx_bytes);
-            let rx = round.counter("node_network_receive_packets_per_second", &l, dev.rx_packets);
-            let tx = round.counter("node_network_transmit_packets_per_second", &l, dev.tx_packets);
-            let errs = round.counter("node_network_errors_per_second", &l, dev.rx_errors + dev.tx_errors);
-            let drops = round.counter("node_network_drops_per_second", &l, dev.rx_drops + dev.tx_drops);
+            let rx = round.counter(
+                "node_network_receive_packets_per_second",
+                &l,
+                dev.rx_packets,
+            );
+            let tx = round.counter(
+                "node_network_transmit_packets_per_second",
+                &l,
+                dev.tx_packets,
+            );
+            let errs = round.counter(
+                "node_network_errors_per_second",
+                &l,
+                dev.rx_errors + dev.tx_errors,
+            );
+            let drops = round.counter(
+                "node_network_drops_per_second",
+                &l,
+                dev.rx_drops + dev.tx_drops,
+            );
             // Loss as a share of packets: the signal behind "0.8 % packet loss".
             if let (Some(rx), Some(tx), Some(errs), Some(drops)) = (rx, tx, errs, drops) {
                 let packets = rx + tx;
@@ -271,7 +307,10 @@ impl HostSource {
             let stat = match rustix::fs::statvfs(mount.mountpoint.as_str()) {
                 Ok(stat) => stat,
                 Err(e) => {
-                    round.out.errors.push(format!("statvfs {}: {e}", mount.mountpoint));
+                    round
+                        .out
+                        .errors
+                        .push(format!("statvfs {}: {e}", mount.mountpoint));
                     continue;
                 }
             };
@@ -299,7 +338,11 @@ impl HostSource {
                 let files_free = stat.f_ffree as f64;
                 round.gauge("node_filesystem_files", &l, files);
                 round.gauge("node_filesystem_files_free", &l, files_free);
-                round.gauge("node_filesystem_inodes_used_ratio", &l, 1.0 - files_free / files);
+                round.gauge(
+                    "node_filesystem_inodes_used_ratio",
+                    &l,
+                    1.0 - files_free / files,
+                );
             }
         }
     }

@@ -71,8 +71,15 @@ fn collects_gauges_then_rates_from_a_fixture() {
     assert_eq!(value(&first, "node_memory_used_ratio", None), Some(0.75));
     assert_eq!(value(&first, "node_filefd_used_ratio", None), Some(0.5));
     assert_eq!(value(&first, "node_processes", None), Some(1.0));
-    assert_eq!(value(&first, "node_cpu_busy_ratio", None), None, "rates need two rounds");
-    assert!(first.samples.iter().all(|s| s.series.labels.get("host") == Some("fixture-host")));
+    assert_eq!(
+        value(&first, "node_cpu_busy_ratio", None),
+        None,
+        "rates need two rounds"
+    );
+    assert!(first
+        .samples
+        .iter()
+        .all(|s| s.series.labels.get("host") == Some("fixture-host")));
 
     clock.advance(Duration::from_secs(10));
     fixture(dir.path(), STAT_2, 300, 20_000);
@@ -80,12 +87,52 @@ fn collects_gauges_then_rates_from_a_fixture() {
     // CPU: +100 user +50 system +800 idle +50 iowait = 1000 jiffies; busy = 150/1000.
     let busy = value(&second, "node_cpu_busy_ratio", None).unwrap();
     assert!((busy - 0.15).abs() < 1e-9, "{busy}");
-    assert_eq!(value(&second, "node_context_switches_per_second", None), Some(200.0));
-    assert_eq!(value(&second, "node_disk_reads_per_second", Some(("device", "sda"))), Some(20.0));
-    assert_eq!(value(&second, "node_disk_reads_per_second", Some(("device", "loop0"))), None, "loop devices ignored");
-    assert_eq!(value(&second, "node_disk_reads_per_second", Some(("device", "sda1"))), None, "partitions ignored");
-    assert_eq!(value(&second, "node_network_receive_bytes_per_second", Some(("device", "eth0"))), Some(1000.0));
-    assert_eq!(value(&second, "node_network_receive_bytes_per_second", Some(("device", "lo"))), None);
+    assert_eq!(
+        value(&second, "node_context_switches_per_second", None),
+        Some(200.0)
+    );
+    assert_eq!(
+        value(
+            &second,
+            "node_disk_reads_per_second",
+            Some(("device", "sda"))
+        ),
+        Some(20.0)
+    );
+    assert_eq!(
+        value(
+            &second,
+            "node_disk_reads_per_second",
+            Some(("device", "loop0"))
+        ),
+        None,
+        "loop devices ignored"
+    );
+    assert_eq!(
+        value(
+            &second,
+            "node_disk_reads_per_second",
+            Some(("device", "sda1"))
+        ),
+        None,
+        "partitions ignored"
+    );
+    assert_eq!(
+        value(
+            &second,
+            "node_network_receive_bytes_per_second",
+            Some(("device", "eth0"))
+        ),
+        Some(1000.0)
+    );
+    assert_eq!(
+        value(
+            &second,
+            "node_network_receive_bytes_per_second",
+            Some(("device", "lo"))
+        ),
+        None
+    );
     let loss = value(&second, "node_network_loss_ratio", Some(("device", "eth0"))).unwrap();
     // 100 packets/s received, 1 drop/s: loss = 1 / 101.
     assert!((loss - 1.0 / 101.0).abs() < 1e-9, "{loss}");
@@ -115,9 +162,16 @@ fn reads_this_host() {
     let clock = ManualClock::at_ms(0);
     let mut source = HostSource::new(HostSourceConfig::default(), Arc::new(clock.clone()));
     let first = source.collect();
-    assert!(value(&first, "node_load1", None).is_some(), "{:?}", first.errors);
+    assert!(
+        value(&first, "node_load1", None).is_some(),
+        "{:?}",
+        first.errors
+    );
     assert!(value(&first, "node_memory_used_ratio", None).is_some());
-    assert!(first.samples.iter().any(|s| s.series.metric == "node_filesystem_used_ratio"));
+    assert!(first
+        .samples
+        .iter()
+        .any(|s| s.series.metric == "node_filesystem_used_ratio"));
     clock.advance(Duration::from_secs(1));
     let second = source.collect();
     assert!(value(&second, "node_cpu_busy_ratio", None).is_some());

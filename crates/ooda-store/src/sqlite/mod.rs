@@ -51,6 +51,11 @@ impl SqliteStore {
         f(&mut conn)
     }
 
+    /// SQLite's `quick_check`: `ok`, or the first problems it found.
+    pub fn quick_check(&self) -> Result<String> {
+        self.with(|c| Ok(c.query_row("PRAGMA quick_check", [], |r| r.get(0))?))
+    }
+
     /// The schema version this database is at.
     pub fn schema_version(&self) -> Result<i64> {
         self.with(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?))
@@ -153,8 +158,10 @@ impl Store for SqliteStore {
 
     fn kv_get(&self, key: &str) -> Result<Option<String>> {
         self.with(|c| {
-            Ok(c.query_row("SELECT value FROM kv WHERE key = ?1", [key], |r| r.get(0))
-                .optional()?)
+            Ok(
+                c.query_row("SELECT value FROM kv WHERE key = ?1", [key], |r| r.get(0))
+                    .optional()?,
+            )
         })
     }
 
@@ -196,11 +203,13 @@ impl Store for SqliteStore {
 
     fn counter(&self, key: &str) -> Result<u64> {
         self.with(|c| {
-            Ok(c.query_row("SELECT value FROM counters WHERE key = ?1", [key], |r| {
-                r.get::<_, i64>(0)
-            })
-            .optional()?
-            .unwrap_or(0) as u64)
+            Ok(
+                c.query_row("SELECT value FROM counters WHERE key = ?1", [key], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .optional()?
+                .unwrap_or(0) as u64,
+            )
         })
     }
 

@@ -9,6 +9,7 @@ fn started(ms: i64) -> Event {
         EventKind::AgentStarted {
             version: "0".into(),
             pid: 1,
+            recovered: false,
         },
     )
 }
@@ -20,10 +21,17 @@ fn events_append_idempotently_and_read_back_in_order() {
     let b = started(2);
     let seq_a = store.append_event(&a).unwrap();
     let seq_b = store.append_event(&b).unwrap();
-    assert_eq!(store.append_event(&a).unwrap(), seq_a, "same id, same place");
+    assert_eq!(
+        store.append_event(&a).unwrap(),
+        seq_a,
+        "same id, same place"
+    );
     assert_eq!(store.event_count().unwrap(), 2);
     let all = store.events_since(0, 10).unwrap();
-    assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![seq_a, seq_b]);
+    assert_eq!(
+        all.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![seq_a, seq_b]
+    );
     assert_eq!(all[1].event, b);
     assert_eq!(store.events_since(seq_a, 10).unwrap().len(), 1);
 }
@@ -37,7 +45,9 @@ fn series_keep_their_latest_value() {
         time_ms: t,
         value: v,
     };
-    store.record_samples(&[s(10, 1.0), s(30, 3.0), s(20, 2.0)]).unwrap();
+    store
+        .record_samples(&[s(10, 1.0), s(30, 3.0), s(20, 2.0)])
+        .unwrap();
     store.record_samples(&[s(40, f64::NAN)]).unwrap();
     let summary = store.series_summary().unwrap();
     assert_eq!(summary.series, 1);
@@ -48,7 +58,10 @@ fn series_keep_their_latest_value() {
 fn bounded_counter_stops_at_the_limit() {
     let store = SqliteStore::in_memory().unwrap();
     for expected in 1..=8 {
-        assert_eq!(store.increment_bounded("budget/x", 8).unwrap(), Some(expected));
+        assert_eq!(
+            store.increment_bounded("budget/x", 8).unwrap(),
+            Some(expected)
+        );
     }
     assert_eq!(store.increment_bounded("budget/x", 8).unwrap(), None);
     assert_eq!(store.counter("budget/x").unwrap(), 8);

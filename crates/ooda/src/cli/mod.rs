@@ -13,7 +13,12 @@ use clap::{Args, ValueEnum};
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Data directory (SQLite store, audit log, keys).
-    #[arg(long, global = true, env = "OODA_DATA_DIR", default_value = "./ooda-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "OODA_DATA_DIR",
+        default_value = "./ooda-data"
+    )]
     pub data_dir: PathBuf,
     /// Configuration file (TOML). Without one, the embedded defaults apply.
     #[arg(long, global = true, env = "OODA_CONFIG")]
@@ -36,6 +41,7 @@ pub fn init_logging(format: LogFormat) {
         .unwrap_or_else(|_| EnvFilter::new("warn,ooda=info,ooda_server=info,ooda_connect=info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Pretty => builder.try_init(),

@@ -1,0 +1,136 @@
+//! Handlers. Errors become [`ApiError`]: the client gets a status and a short message, the log
+//! keeps the detail.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+
+use crate::{AppState, SourceStatus};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("missing or invalid bearer token")]
+    Unauthorized,
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "api request failed");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        (
+            status,
+            Json(serde_json::json!({ "error": self.to_string() })),
+        )
+            .into_response()
+    }
+}
+
+pub(crate) fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/status", get(status))
+        .layer(middleware::from_fn_with_state(state, require_token))
+}
+
+async fn require_token(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    if let Some(expected) = &state.api_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+            return Err(ApiError::Unauthorized);
+        }
+    }
+    Ok(next.run(request).await)
+}
+
+/// Compares without an early exit, so response time does not leak how much of a token matched.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for i in 0..a.len().max(b.len()) {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= usize::from(x ^ y);
+    }
+    diff == 0
+}
+
+pub(crate) async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+pub(crate) async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, &'static str) {
+    if state.is_ready() {
+        (StatusCode::OK, "ready\n")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready\n")
+    }
+}
+
+pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    let uptime = (state.clock.now() - state.started_at).num_seconds();
+    state.telemetry.uptime_seconds.set(uptime);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.telemetry.encode(),
+    )
+}
+
+/// `GET /api/v1/status`.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    pub version: &'static str,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub uptime_seconds: i64,
+    pub ready: bool,
+    pub sources: Vec<SourceStatus>,
+    pub series: u64,
+    pub last_sample_time: Option<chrono::DateTime<chrono::Utc>>,
+    pub events_stored: u64,
+}
+
+async fn status(State(state): State<Arc<AppState>>) -> Result<Json<Status>, ApiError> {
+    let store = state.store.clone();
+    let (summary, events) = tokio::task::spawn_blocking(move || {
+        Ok::<_, ooda_store::StoreError>((store.series_summary()?, store.event_count()?))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let now = state.clock.now();
+    Ok(Json(Status {
+        version: env!("CARGO_PKG_VERSION"),
+        started_at: state.started_at,
+        uptime_seconds: (now - state.started_at).num_seconds(),
+        ready: state.is_ready(),
+        sources: state.sources.read().map(|s| s.clone()).unwrap_or_default(),
+        series: summary.series,
+        last_sample_time: summary.last_sample_ms.map(ooda_core::clock::from_millis),
+        events_stored: events,
+    }))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,93 @@
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use ooda_core::ManualClock;
+use ooda_store::SqliteStore;
+use tower::ServiceExt;
+
+use crate::{router, AppState, Telemetry};
+
+fn state(token: Option<&str>) -> Arc<AppState> {
+    Arc::new(AppState::new(
+        Arc::new(SqliteStore::in_memory().unwrap()),
+        Arc::new(ManualClock::at_ms(1_700_000_000_000)),
+        Telemetry::new("test"),
+        token.map(str::to_owned),
+    ))
+}
+
+async fn get(state: Arc<AppState>, path: &str, auth: Option<&str>) -> (StatusCode, String) {
+    let mut req = Request::get(path);
+    if let Some(auth) = auth {
+        req = req.header("authorization", auth);
+    }
+    let resp = router(state)
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let s = state(None);
+    assert_eq!(get(s.clone(), "/healthz", None).await.0, StatusCode::OK);
+    assert_eq!(
+        get(s.clone(), "/readyz", None).await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    s.set_ready(true);
+    assert_eq!(get(s.clone(), "/readyz", None).await.0, StatusCode::OK);
+    s.telemetry
+        .samples
+        .get_or_create(&s.telemetry.source("host"))
+        .inc_by(5);
+    let (code, body) = get(s, "/metrics", None).await;
+    assert_eq!(code, StatusCode::OK);
+    assert!(
+        body.contains("ooda_samples_total{source=\"host\"} 5"),
+        "{body}"
+    );
+    assert!(body.contains("ooda_build_info"), "{body}");
+}
+
+#[tokio::test]
+async fn status_reports_json() {
+    let (code, body) = get(state(None), "/api/v1/status", None).await;
+    assert_eq!(code, StatusCode::OK);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["series"], 0);
+    assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[tokio::test]
+async fn token_guards_the_api_but_not_health() {
+    let s = state(Some("s3cret"));
+    assert_eq!(
+        get(s.clone(), "/api/v1/status", None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (code, body) = get(s.clone(), "/api/v1/status", Some("Bearer wrong")).await;
+    assert_eq!(code, StatusCode::UNAUTHORIZED);
+    assert!(!body.contains("s3cret"));
+    assert_eq!(
+        get(s.clone(), "/api/v1/status", Some("Bearer s3cret"))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(get(s, "/healthz", None).await.0, StatusCode::OK);
+}
+
+#[test]
+fn constant_time_eq_agrees_with_eq() {
+    use super::constant_time_eq;
+    assert!(constant_time_eq(b"abc", b"abc"));
+    assert!(!constant_time_eq(b"abc", b"abd"));
+    assert!(!constant_time_eq(b"abc", b"abcd"));
+    assert!(!constant_time_eq(b"", b"a"));
+}
