@@ -58,6 +58,7 @@ pub struct BaselineParams {
     half_life_minutes: f32,
     overall_half_life_ms: f64,
     prior_weight: f32,
+    week_prior_weight: f32,
     sigma_floor_fraction: f64,
     resolution_floor: f64,
     learn_clip_z: f64,
@@ -70,6 +71,7 @@ impl BaselineParams {
             half_life_minutes: (half_life_ms / MS_PER_MINUTE as f64) as f32,
             overall_half_life_ms: half_life_ms,
             prior_weight: config.prior_weight,
+            week_prior_weight: config.week_prior_weight,
             sigma_floor_fraction: config.sigma_floor_fraction,
             resolution_floor: config.resolution_floor,
             learn_clip_z: config.learn_clip_z,
@@ -227,7 +229,7 @@ impl Baseline {
             (DayKind::OwnProfile, None) => daily,
             _ => {
                 let b = &self.week[week_slot];
-                b.shrink(b.decay(now, params), daily, params.prior_weight)
+                b.shrink(b.decay(now, params), daily, params.week_prior_weight)
             }
         };
         let overall_sigma = overall.1.sqrt();

@@ -87,6 +87,24 @@ impl MonitorConfig {
                 );
             }
         }
+        if !(0.0..1.0).contains(&self.scoring.tail_quantile) {
+            return bad(
+                "scoring.tail_quantile",
+                format!(
+                    "expected 0 (off) or a quantile below 1, found {}",
+                    self.scoring.tail_quantile
+                ),
+            );
+        }
+        if !(0.0..1.0).contains(&self.scoring.ewma_alpha) {
+            return bad(
+                "scoring.ewma_alpha",
+                format!(
+                    "expected 0 (off) or a weight below 1, found {}",
+                    self.scoring.ewma_alpha
+                ),
+            );
+        }
         if self.baseline.half_life.is_zero() {
             return bad("baseline.half_life", "expected a positive duration".into());
         }
@@ -150,6 +168,10 @@ pub struct BaselineConfig {
     /// How many samples' worth of the series' overall mean and variance a bucket starts with:
     /// a bucket with fewer own samples than this leans on the overall figures (shrinkage).
     pub prior_weight: f32,
+    /// The same for an hour-of-week bucket shrinking toward its hour-of-day bucket. Larger,
+    /// because an hour-of-week bucket sees one hour a week: its samples come from few distinct
+    /// days and are far less independent than their count suggests.
+    pub week_prior_weight: f32,
     /// σ never drops below this fraction of the series' overall σ: a quiet hour does not page on
     /// noise.
     pub sigma_floor_fraction: f64,
@@ -159,6 +181,13 @@ pub struct BaselineConfig {
     /// Values further than this many σ from the expectation are clipped before they are learned,
     /// so an incident does not teach the baseline that the incident is normal.
     pub learn_clip_z: f64,
+    /// While the host is abnormal its series stop calibrating their tails (and, with
+    /// `freeze_while_abnormal`, stop learning), for at most this long: then what persists is
+    /// taken as the new normal, so a host can never stay abnormal for good.
+    #[serde(with = "duration_text")]
+    pub learning_pause: Duration,
+    /// Whether the baseline itself also stops learning while the host is abnormal.
+    pub freeze_while_abnormal: bool,
 }
 
 impl Default for BaselineConfig {
@@ -166,9 +195,12 @@ impl Default for BaselineConfig {
         Self {
             half_life: Duration::from_secs(4 * 7 * 86_400),
             prior_weight: 24.0,
+            week_prior_weight: 24.0,
             sigma_floor_fraction: 0.1,
             resolution_floor: 1.0,
             learn_clip_z: 3.0,
+            learning_pause: Duration::ZERO,
+            freeze_while_abnormal: false,
         }
     }
 }
@@ -246,12 +278,34 @@ pub struct ScoringConfig {
     /// shipped direction (see [`Direction::default_for`]).
     pub default: ClassPolicy,
     pub classes: BTreeMap<MetricClass, ClassPolicy>,
-    /// A host is abnormal when at least this many of its series are (1 = any series). Raising it
-    /// trades single-metric blips for fewer false alarms on hosts with many correlated series.
+    /// A host is abnormal when this many of its series deviate together (capped at the number
+    /// of series the host has). Real incidents move several series; one series alone is mostly
+    /// noise. A static-limit breach always counts alone, a broken relation counts as
+    /// `correlation_counts_as` series (it already involves a series and its peers).
     pub min_series: usize,
+    pub correlation_counts_as: usize,
+    /// A single series of a known class (not `other`) this many times past its warning
+    /// threshold counts alone: a latency far above its usual is worth a page even when nothing
+    /// else moves. Series of unknown meaning always need company (measured on ASD: lone spikes
+    /// there are mostly unlabelled noise).
+    pub alone_ratio: f64,
     /// Once a host is abnormal it stays so while its evidence is above this fraction of the
     /// warning threshold (hysteresis), so one alert covers one episode.
     pub hold_fraction: f64,
+    /// Like Prometheus' `keep_firing_for`: a host stays abnormal (warning) for this long after
+    /// its last deviating row, so a flapping incident is one episode. 0 = off.
+    #[serde(with = "duration_text")]
+    pub keep_firing_for: Duration,
+    /// Self-calibrating thresholds: each series tracks this quantile of its own |z| in normal
+    /// operation; a heavy-tailed series whose quantile exceeds the warning z has its thresholds
+    /// raised by that factor. 0.995 is where a Gaussian's |z| quantile is 2.8, the default
+    /// warning z, so well-behaved series keep the configured thresholds. 0 disables.
+    pub tail_quantile: f64,
+    /// Step of the quantile tracker, in z units per exceedance.
+    pub tail_step: f64,
+    /// Weight of the newest sample in each series' EWMA of z (an EWMA control chart, scaled
+    /// to unit variance): catches sustained small shifts that no single sample shows. 0 = off.
+    pub ewma_alpha: f64,
 }
 
 impl Default for ScoringConfig {
@@ -259,8 +313,14 @@ impl Default for ScoringConfig {
         Self {
             default: ClassPolicy::default(),
             classes: BTreeMap::new(),
-            min_series: 1,
-            hold_fraction: 0.7,
+            min_series: 3,
+            correlation_counts_as: 3,
+            alone_ratio: 3.0,
+            hold_fraction: 0.5,
+            keep_firing_for: Duration::ZERO,
+            tail_quantile: 0.0,
+            tail_step: 0.05,
+            ewma_alpha: 0.0,
         }
     }
 }
@@ -358,6 +418,8 @@ pub struct CorrelationConfig {
     /// Residual z at which a relation counts as broken (warning) and badly broken (critical).
     pub warning_z: f64,
     pub critical_z: f64,
+    /// EWMA control chart on the residual z, as `scoring.ewma_alpha` for series. 0 = off.
+    pub ewma_alpha: f64,
 }
 
 impl Default for CorrelationConfig {
@@ -370,8 +432,9 @@ impl Default for CorrelationConfig {
             warm_up: 2016,
             half_life: Duration::from_secs(14 * 86_400),
             sigma_floor_fraction: 0.25,
-            warning_z: 5.0,
-            critical_z: 8.0,
+            warning_z: 4.0,
+            critical_z: 6.0,
+            ewma_alpha: 0.0,
         }
     }
 }

@@ -16,6 +16,8 @@ struct PeerModel {
     residual_mean: f64,
     residual_var: f64,
     residual_weight: f64,
+    /// EWMA of the residual z (see `CorrelationConfig::ewma_alpha`).
+    ewma: f64,
 }
 
 /// A residual score for one series in one row.
@@ -76,6 +78,7 @@ impl Relations {
         row: &[f64],
         floors: &[f64],
         config: &CorrelationConfig,
+        learn: bool,
     ) -> Vec<Break> {
         debug_assert_eq!(row.len(), self.n);
         if row.len() != self.n || row.iter().any(|v| !v.is_finite()) {
@@ -87,7 +90,9 @@ impl Relations {
         let half_life_ms = config.half_life.as_millis().max(1) as f64;
         let elapsed = self.last_ms.map_or(0.0, |last| (time_ms - last) as f64);
         let decay = (-elapsed / half_life_ms).exp2();
-        self.last_ms = Some(time_ms);
+        if learn {
+            self.last_ms = Some(time_ms);
+        }
 
         let mut breaks = Vec::new();
         let trusted = self.rows >= u64::from(config.warm_up);
@@ -106,11 +111,19 @@ impl Relations {
             let target_sigma = self.cov[target * self.n + target].max(0.0).sqrt();
             let floor = (config.sigma_floor_fraction * target_sigma).max(floors[target]);
             let sigma = model.residual_var.max(0.0).sqrt().max(floor);
-            let z = if sigma > 0.0 {
+            let mut z = if sigma > 0.0 {
                 (residual - model.residual_mean) / sigma
             } else {
                 0.0
             };
+            if config.ewma_alpha > 0.0 && z.is_finite() {
+                let a = config.ewma_alpha;
+                model.ewma = a * z.clamp(-50.0, 50.0) + (1.0 - a) * model.ewma;
+                let sustained = model.ewma * ((2.0 - a) / a).sqrt();
+                if sustained.abs() > z.abs() {
+                    z = sustained;
+                }
+            }
             if trusted && z.is_finite() {
                 breaks.push(Break {
                     target,
@@ -119,6 +132,9 @@ impl Relations {
                     predicted: predicted + model.residual_mean,
                     peers: model.peers.iter().map(|&p| (p, row[p])).collect(),
                 });
+            }
+            if !learn {
+                continue;
             }
             // Learn the residual, clipped so a break does not widen its own band.
             let bound = 3.0 * sigma;
@@ -133,6 +149,11 @@ impl Relations {
             model.residual_weight = w;
         }
 
+        if !learn {
+            // While the host is abnormal the relations neither learn nor refit: an incident must
+            // not become the model that judges it.
+            return breaks;
+        }
         // Forgetting mean and covariance.
         let old = self.weight * decay;
         let w = old + 1.0;
@@ -220,6 +241,7 @@ impl Relations {
                 residual_mean: 0.0,
                 residual_var,
                 residual_weight: f64::from(config.refit_every.max(1)),
+                ewma: previous.as_ref().map_or(0.0, |p| p.ewma),
             });
         }
     }
@@ -283,13 +305,13 @@ mod tests {
             let a = ((i * 37) % 100) as f64;
             let noise = ((i * 13) % 7) as f64 * 0.1;
             let c = ((i * 53) % 17) as f64;
-            let breaks = rel.observe(i * 1000, &[a, 2.0 * a + noise, c], &[0.0; 3], &config);
+            let breaks = rel.observe(i * 1000, &[a, 2.0 * a + noise, c], &[0.0; 3], &config, true);
             for b in breaks {
                 assert!(b.z.abs() < config.warning_z, "row {i}: {b:?}");
             }
         }
         // a = 50 and b = 20 are each inside their ranges, but b should be ~100.
-        let breaks = rel.observe(1_000_000, &[50.0, 20.0, 5.0], &[0.0; 3], &config);
+        let breaks = rel.observe(1_000_000, &[50.0, 20.0, 5.0], &[0.0; 3], &config, true);
         let b = breaks
             .iter()
             .find(|b| b.target == 1)

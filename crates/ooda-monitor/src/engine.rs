@@ -48,8 +48,14 @@ pub struct HostMonitor {
     calendar: Calendar,
     config: MonitorConfig,
     abnormal: bool,
+    /// Series that deviated in the current episode; only they can hold it open.
+    episode: Vec<usize>,
+    abnormal_since: i64,
     row_values: Vec<f64>,
     floors: Vec<f64>,
+    learning_pause_ms: i64,
+    keep_firing_ms: i64,
+    last_deviating_ms: i64,
 }
 
 impl HostMonitor {
@@ -81,8 +87,15 @@ impl HostMonitor {
             calendar: Calendar::new(&config.calendar),
             config: config.clone(),
             abnormal: false,
+            episode: Vec::new(),
+            abnormal_since: 0,
             row_values: vec![0.0; n],
             floors: vec![0.0; n],
+            keep_firing_ms: i64::try_from(config.scoring.keep_firing_for.as_millis())
+                .unwrap_or(i64::MAX),
+            last_deviating_ms: 0,
+            learning_pause_ms: i64::try_from(config.baseline.learning_pause.as_millis())
+                .unwrap_or(i64::MAX),
         }
     }
 
@@ -116,6 +129,8 @@ impl HostMonitor {
     /// learned by any series (each series checks its own order).
     pub fn observe_row(&mut self, time_ms: i64, values: &[Option<f64>]) -> RowVerdict {
         let n = self.series.len();
+        let host_normal =
+            !self.abnormal || time_ms.saturating_sub(self.abnormal_since) >= self.learning_pause_ms;
         let mut members: Vec<Member> = Vec::new();
         let mut complete = values.len() == n;
         for i in 0..n {
@@ -126,7 +141,9 @@ impl HostMonitor {
             };
             self.row_values[i] = x;
             let context = &self.contexts[i];
-            if let Some(v) = self.series[i].observe(time_ms, x, &self.calendar, context) {
+            if let Some(v) =
+                self.series[i].observe(time_ms, x, &self.calendar, context, host_normal)
+            {
                 let ratio = v.strength / context.policy.warning_z;
                 if ratio > 0.0 {
                     members.push(Member {
@@ -151,7 +168,7 @@ impl HostMonitor {
                     .map_or(0.0, |r| r * self.config.baseline.resolution_floor);
             }
             let corr = &self.config.correlation;
-            for b in relations.observe(time_ms, &self.row_values, &self.floors, corr) {
+            for b in relations.observe(time_ms, &self.row_values, &self.floors, corr, host_normal) {
                 let direction = self.contexts[b.target].policy.direction;
                 let strength = direction.effective(b.z);
                 let ratio = strength / corr.warning_z;
@@ -178,32 +195,91 @@ impl HostMonitor {
         }
 
         members.sort_by(|a, b| b.ratio.total_cmp(&a.ratio).then(a.series.cmp(&b.series)));
-        self.combine(members)
+        let was_abnormal = self.abnormal;
+        let mut verdict = self.combine(members);
+        if verdict.level > Level::Ok {
+            self.last_deviating_ms = time_ms;
+        } else if was_abnormal
+            && time_ms.saturating_sub(self.last_deviating_ms) < self.keep_firing_ms
+        {
+            verdict.level = Level::Warning;
+            self.abnormal = true;
+        }
+        if verdict.level > Level::Ok && !was_abnormal {
+            self.abnormal_since = time_ms;
+        }
+        verdict
     }
 
-    /// Host rule: abnormal when `min_series` series are; held while the evidence stays above
-    /// `hold_fraction` of the warning threshold.
+    /// Host rule: abnormal when the deviating series add up to `min_series` (a static-limit
+    /// breach counts alone, a broken relation as `correlation_counts_as`). An abnormal host
+    /// stays so while the series that made it abnormal (the episode's members) keep enough
+    /// evidence above `hold_fraction` of their warning thresholds; other series brushing that
+    /// fraction do not extend an episode, or a host with many noisy series would never recover.
     fn combine(&mut self, mut members: Vec<Member>) -> RowVerdict {
         let scoring = &self.config.scoring;
-        let k = scoring.min_series.max(1);
-        let abnormal_count = members.iter().filter(|m| m.level > Level::Ok).count();
-        let kth_ratio = members.get(k - 1).map_or(0.0, |m| m.ratio);
-        let mut level = if abnormal_count >= k {
+        let needed = scoring.min_series.clamp(1, self.series.len().max(1));
+        let classes = &self.classes;
+        let votes = |m: &Member| match m.kind {
+            AlertKind::Threshold => needed,
+            AlertKind::Correlation => scoring.correlation_counts_as,
+            _ if m.ratio >= scoring.alone_ratio && classes[m.series] != MetricClass::Other => {
+                needed
+            }
+            _ => 1,
+        };
+        // The weakest ratio among the strongest members that together reach the needed votes
+        // (the k-th strongest series when every member counts once); 0 if they never do.
+        let evidence_of = |ms: &mut dyn Iterator<Item = &Member>| {
+            let mut acc = 0;
+            for m in ms {
+                acc += votes(m);
+                if acc >= needed {
+                    return m.ratio;
+                }
+            }
+            0.0
+        };
+        let deviating_votes: usize = members
+            .iter()
+            .filter(|m| m.level > Level::Ok)
+            .map(votes)
+            .sum();
+        let evidence = evidence_of(&mut members.iter());
+        let mut level = if deviating_votes >= needed {
             members.iter().map(|m| m.level).max().unwrap_or(Level::Ok)
         } else {
             Level::Ok
         };
-        if level == Level::Ok && self.abnormal && kth_ratio >= scoring.hold_fraction {
-            level = Level::Warning;
+        let mut held = false;
+        if level == Level::Ok && self.abnormal {
+            let episode = &self.episode;
+            let hold = evidence_of(&mut members.iter().filter(|m| episode.contains(&m.series)));
+            if hold >= scoring.hold_fraction {
+                level = Level::Warning;
+                held = true;
+            }
+        }
+        if level == Level::Ok {
+            self.episode.clear();
+            members.clear();
+        } else if held {
+            let episode = &self.episode;
+            members.retain(|m| episode.contains(&m.series) && m.ratio >= scoring.hold_fraction);
+        } else {
+            if !self.abnormal {
+                self.episode.clear();
+            }
+            members.retain(|m| m.level > Level::Ok || m.ratio >= scoring.hold_fraction);
+            for m in members.iter().filter(|m| m.level > Level::Ok) {
+                if !self.episode.contains(&m.series) {
+                    self.episode.push(m.series);
+                }
+            }
         }
         self.abnormal = level > Level::Ok;
-        if level > Level::Ok {
-            members.retain(|m| m.level > Level::Ok || m.ratio >= scoring.hold_fraction);
-        } else {
-            members.clear();
-        }
         RowVerdict {
-            score: unit_score(kth_ratio, 1.0),
+            score: unit_score(evidence, 1.0),
             level,
             members,
         }

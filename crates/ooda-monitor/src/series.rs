@@ -20,6 +20,12 @@ pub struct SeriesContext {
     pub level_shift: crate::config::LevelShiftConfig,
     pub sigma_floor_fraction: f64,
     pub resolution_floor: f64,
+    pub tail_quantile: f64,
+    pub tail_step: f64,
+    pub ewma_alpha: f64,
+    /// sqrt((2 − α) / α): makes the EWMA of unit-variance z-scores unit-variance again.
+    pub ewma_norm: f64,
+    pub freeze_while_abnormal: bool,
 }
 
 impl SeriesContext {
@@ -33,6 +39,15 @@ impl SeriesContext {
             level_shift: config.cold_start.level_shift.clone(),
             sigma_floor_fraction: config.baseline.sigma_floor_fraction,
             resolution_floor: config.baseline.resolution_floor,
+            tail_quantile: config.scoring.tail_quantile,
+            tail_step: config.scoring.tail_step,
+            ewma_alpha: config.scoring.ewma_alpha,
+            ewma_norm: if config.scoring.ewma_alpha > 0.0 {
+                ((2.0 - config.scoring.ewma_alpha) / config.scoring.ewma_alpha).sqrt()
+            } else {
+                0.0
+            },
+            freeze_while_abnormal: config.baseline.freeze_while_abnormal,
         }
     }
 }
@@ -58,6 +73,11 @@ pub struct SeriesDetector {
     day: DayCache,
     last_ms: Option<i64>,
     excursion_since: Option<i64>,
+    /// Tracked `tail_quantile` of this series' own |z| (never below the warning z).
+    tail: f32,
+    /// Exponentially weighted mean of the signed z (an EWMA control chart: catches sustained
+    /// small shifts that no single sample shows).
+    ewma: f32,
 }
 
 impl SeriesDetector {
@@ -71,6 +91,17 @@ impl SeriesDetector {
             day: DayCache::default(),
             last_ms: None,
             excursion_since: None,
+            tail: context.policy.warning_z as f32,
+            ewma: 0.0,
+        }
+    }
+
+    /// The factor this series' thresholds are raised by (1 for well-behaved series).
+    pub fn tail_scale(&self, context: &SeriesContext) -> f64 {
+        if context.tail_quantile > 0.0 {
+            (f64::from(self.tail) / context.policy.warning_z).max(1.0)
+        } else {
+            1.0
         }
     }
 
@@ -88,13 +119,17 @@ impl SeriesDetector {
     /// Scores `x` at `time_ms` against what was known before, then learns it. Returns `None` for
     /// a sample that cannot be scored (not finite, not after the previous sample, or a series
     /// with no spread yet); such a sample is not learned either, except the first ones, which
-    /// are how a series gets its spread.
+    /// are how a series gets its spread. `host_normal` is false while the host is abnormal: then
+    /// the series does not widen its tail (nor, with `freeze_while_abnormal`, learn), so an
+    /// incident does not teach the series that the incident is normal. The host bounds how long
+    /// it says so (`learning_pause`).
     pub fn observe(
         &mut self,
         time_ms: i64,
         x: f64,
         calendar: &Calendar,
         context: &SeriesContext,
+        host_normal: bool,
     ) -> Option<SeriesVerdict> {
         if !x.is_finite() {
             return None;
@@ -113,9 +148,29 @@ impl SeriesDetector {
         let cold = age < context.cold_start_ms;
 
         let expected = self.baseline.expect(time_ms, day, params);
+        let scale = self.tail_scale(context);
         let mut verdict = expected.and_then(|e| {
             let z = e.z(x)?;
-            let strength = policy.direction.effective(z);
+            let raw = policy.direction.effective(z);
+            let mut raw = raw;
+            if context.ewma_alpha > 0.0 {
+                let a = context.ewma_alpha;
+                let ewma = a * z.clamp(-50.0, 50.0) + (1.0 - a) * f64::from(self.ewma);
+                self.ewma = ewma as f32;
+                raw = raw.max(policy.direction.effective(ewma) * context.ewma_norm);
+            }
+            if host_normal && context.tail_quantile > 0.0 {
+                let q = context.tail_quantile;
+                let step = context.tail_step;
+                let tail = f64::from(self.tail);
+                let moved = if raw > tail {
+                    tail + step * q
+                } else {
+                    tail - step * (1.0 - q)
+                };
+                self.tail = moved.max(policy.warning_z) as f32;
+            }
+            let strength = raw / scale;
             Some(SeriesVerdict {
                 kind: AlertKind::Baseline,
                 z,
@@ -177,7 +232,9 @@ impl SeriesDetector {
             self.level_shift = None;
         }
 
-        self.baseline.learn(time_ms, x, day, expected, params);
+        if host_normal || !context.freeze_while_abnormal {
+            self.baseline.learn(time_ms, x, day, expected, params);
+        }
 
         let mut verdict = verdict?;
         if verdict.level == Level::Ok {
@@ -219,7 +276,7 @@ mod tests {
         let mut d = SeriesDetector::new(&ctx);
         assert_eq!(d.day_kind(&calendar, 0), DayKind::Ordinary);
         let v = d
-            .observe(0, 99.0, &calendar, &ctx)
+            .observe(0, 99.0, &calendar, &ctx, true)
             .expect("static limit applies");
         assert_eq!((v.kind, v.level), (AlertKind::Threshold, Level::Critical));
     }
@@ -232,16 +289,16 @@ mod tests {
         let days = 15;
         for i in 0..(days * 288) {
             let x = 0.2 + ((i * 37) % 11) as f64 * 0.01;
-            d.observe(i * FIVE_MIN, x, &calendar, &ctx);
+            d.observe(i * FIVE_MIN, x, &calendar, &ctx, true);
         }
         // 0.6 s is well under the static 1 s limit, but far outside this series' band.
         let v = d
-            .observe(days * 288 * FIVE_MIN, 0.6, &calendar, &ctx)
+            .observe(days * 288 * FIVE_MIN, 0.6, &calendar, &ctx, true)
             .expect("scored");
         assert_eq!((v.kind, v.level), (AlertKind::Baseline, Level::Critical));
         // Latency only alarms high.
         let v = d
-            .observe((days * 288 + 1) * FIVE_MIN, 0.0, &calendar, &ctx)
+            .observe((days * 288 + 1) * FIVE_MIN, 0.0, &calendar, &ctx, true)
             .expect("scored");
         assert_eq!(v.level, Level::Ok);
     }
@@ -255,11 +312,11 @@ mod tests {
         let calendar = Calendar::default();
         let mut d = SeriesDetector::new(&ctx);
         for i in 0..2000 {
-            d.observe(i * FIVE_MIN, ((i * 37) % 11) as f64, &calendar, &ctx);
+            d.observe(i * FIVE_MIN, ((i * 37) % 11) as f64, &calendar, &ctx, true);
         }
         let levels: Vec<Level> = (2000..2004)
             .map(|i| {
-                d.observe(i * FIVE_MIN, 100.0, &calendar, &ctx)
+                d.observe(i * FIVE_MIN, 100.0, &calendar, &ctx, true)
                     .expect("scored")
                     .level
             })
@@ -274,12 +331,15 @@ mod tests {
         let ctx = context(MetricClass::Other);
         let calendar = Calendar::default();
         let mut d = SeriesDetector::new(&ctx);
-        d.observe(FIVE_MIN, 1.0, &calendar, &ctx);
-        assert_eq!(d.observe(FIVE_MIN, 5.0, &calendar, &ctx), None);
-        assert_eq!(d.observe(0, 5.0, &calendar, &ctx), None);
-        assert_eq!(d.observe(2 * FIVE_MIN, f64::NAN, &calendar, &ctx), None);
+        d.observe(FIVE_MIN, 1.0, &calendar, &ctx, true);
+        assert_eq!(d.observe(FIVE_MIN, 5.0, &calendar, &ctx, true), None);
+        assert_eq!(d.observe(0, 5.0, &calendar, &ctx, true), None);
         assert_eq!(
-            d.observe(2 * FIVE_MIN, f64::INFINITY, &calendar, &ctx),
+            d.observe(2 * FIVE_MIN, f64::NAN, &calendar, &ctx, true),
+            None
+        );
+        assert_eq!(
+            d.observe(2 * FIVE_MIN, f64::INFINITY, &calendar, &ctx, true),
             None
         );
         assert_eq!(d.baseline().samples(), 1);
