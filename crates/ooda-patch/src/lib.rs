@@ -14,5 +14,8 @@ pub mod version;
 pub use error::PatchError;
 pub mod index;
 pub mod inventory;
+pub mod ledger;
 pub mod matcher;
+pub mod report;
 pub mod risk;
+pub mod scan;

@@ -267,7 +267,10 @@ fn fast_matcher_agrees_with_the_straightforward_one() {
                 _ => format!("{version}+newer"),
             };
             // A host has one version of each source package.
-            if packages.iter().any(|p: &InstalledPackage| p.source_name() == fix.source) {
+            if packages
+                .iter()
+                .any(|p: &InstalledPackage| p.source_name() == fix.source)
+            {
                 continue;
             }
             packages.push(package(&fix.source, &fix.source, &installed));

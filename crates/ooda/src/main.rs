@@ -28,6 +28,9 @@ enum Command {
     Doctor(cli::doctor::DoctorArgs),
     /// Run the monitoring engine over a CSV: one verdict per row (offline, causal).
     Detect(cli::detect::DetectArgs),
+    /// Patch intelligence: feeds, version comparison, scan, plan and report.
+    #[command(subcommand)]
+    Patch(cli::patch::PatchCommand),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
         Command::Config(command) => cli::config::run(command, &cli.global),
         Command::Doctor(args) => cli::doctor::run(args, &cli.global),
         Command::Detect(args) => cli::detect::run(args, &cli.global),
+        Command::Patch(command) => cli::patch::run(command, &cli.global),
     };
     match result {
         Ok(code) => code,

@@ -202,30 +202,26 @@ pub fn parse_any(
     }
 }
 
-/// Runs `dpkg-query -W` on this host.
-pub fn collect_local_dpkg() -> Result<Parsed<InstalledPackage>> {
-    let output = run(
-        "dpkg-query",
-        &[
-            "-W",
-            "-f",
-            &DPKG_QUERY_FORMAT.replace("\\t", "\t").replace("\\n", "\n"),
-        ],
-    )?;
-    Ok(parse_dpkg_query(&output))
+/// Runs `dpkg-query -W` on this host and returns its output.
+pub fn query_local_dpkg() -> Result<String> {
+    let format = DPKG_QUERY_FORMAT.replace("\\t", "\t").replace("\\n", "\n");
+    run("dpkg-query", &["-W", "-f", &format])
 }
 
-/// Runs `rpm -qa --qf …` on this host.
+/// Runs `rpm -qa --qf …` on this host and returns its output.
+pub fn query_local_rpm() -> Result<String> {
+    let format = RPM_QUERY_FORMAT.replace("\\t", "\t").replace("\\n", "\n");
+    run("rpm", &["-qa", "--qf", &format])
+}
+
+/// This host's packages from dpkg-query.
+pub fn collect_local_dpkg() -> Result<Parsed<InstalledPackage>> {
+    Ok(parse_dpkg_query(&query_local_dpkg()?))
+}
+
+/// This host's packages from rpm.
 pub fn collect_local_rpm() -> Result<Parsed<InstalledPackage>> {
-    let output = run(
-        "rpm",
-        &[
-            "-qa",
-            "--qf",
-            &RPM_QUERY_FORMAT.replace("\\t", "\t").replace("\\n", "\n"),
-        ],
-    )?;
-    Ok(parse_rpm_query(&output))
+    Ok(parse_rpm_query(&query_local_rpm()?))
 }
 
 fn run(program: &str, args: &[&str]) -> Result<String> {

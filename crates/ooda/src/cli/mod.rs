@@ -3,6 +3,7 @@
 pub mod config;
 pub mod detect;
 pub mod doctor;
+pub mod patch;
 pub mod up;
 
 use std::path::PathBuf;

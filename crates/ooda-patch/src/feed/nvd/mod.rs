@@ -4,5 +4,5 @@
 
 pub mod parse;
 
-// #[cfg(feature = "sync")]
-// pub mod client;
+#[cfg(feature = "sync")]
+pub mod client;
