@@ -19,6 +19,18 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Governance policies: validate a directory, explain a decision.
+    #[command(subcommand)]
+    Policy(cli::policy::PolicyCommand),
+    /// Actions parked for human approval.
+    #[command(subcommand)]
+    Approvals(cli::approvals::ApprovalsCommand),
+    /// Stop (or allow again) every autonomous action.
+    #[command(subcommand, name = "kill-switch")]
+    KillSwitch(cli::kill_switch::KillSwitchCommand),
+    /// The hash-chained audit log: verify, export, public key.
+    #[command(subcommand)]
+    Audit(cli::audit::AuditCommand),
     /// Run the agent: sources, pipeline and HTTP API.
     Up(cli::up::UpArgs),
     /// Print or check a configuration file.
@@ -36,6 +48,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Policy(command) => cli::policy::run(command, &cli.global),
+        Command::Approvals(command) => cli::approvals::run(command, &cli.global),
+        Command::KillSwitch(command) => cli::kill_switch::run(command, &cli.global),
+        Command::Audit(command) => cli::audit::run(command, &cli.global),
         Command::Up(args) => cli::up::run(args, &cli.global),
         Command::Config(command) => cli::config::run(command, &cli.global),
         Command::Doctor(args) => cli::doctor::run(args, &cli.global),

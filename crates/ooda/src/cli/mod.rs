@@ -1,9 +1,13 @@
 //! One file per noun. Shared flags and logging set-up live here.
 
+pub mod approvals;
+pub mod audit;
 pub mod config;
 pub mod detect;
 pub mod doctor;
+pub mod kill_switch;
 pub mod patch;
+pub mod policy;
 pub mod up;
 
 use std::path::PathBuf;

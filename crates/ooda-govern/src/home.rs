@@ -1,0 +1,97 @@
+//! Governance state in a data directory: the store, the audit log, its key and the governance
+//! config, opened the same way by the agent and by every CLI command, so they share one kill
+//! switch, one approval queue and one audit chain.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ooda_core::{SharedClock, SystemClock};
+use ooda_store::{DataDir, SqliteStore, Store};
+
+use crate::approval::Approvals;
+use crate::audit::{AuditLog, VerifyOptions, HEAD_KEY};
+use crate::config::GovernConfig;
+use crate::kill_switch::KillSwitch;
+use crate::{GovernError, Result};
+
+/// The governance config file looked for in the data directory when none is named.
+pub const CONFIG_FILE: &str = "governance.toml";
+
+pub struct Home {
+    pub dir: PathBuf,
+    pub store: Arc<dyn Store>,
+    pub audit: Arc<AuditLog>,
+    pub config: GovernConfig,
+    pub clock: SharedClock,
+}
+
+impl Home {
+    /// Opens `data_dir` (creating it if needed). `config` names a governance TOML file; without
+    /// one, `data_dir/governance.toml` is used if present, else the defaults.
+    pub fn open(data_dir: &Path, config: Option<&Path>) -> Result<Self> {
+        let data = DataDir::open(data_dir)?;
+        let config = load_config(data.path(), config)?;
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&data.database())?);
+        let clock: SharedClock = Arc::new(SystemClock);
+        let audit = Arc::new(AuditLog::open(data.path(), clock.clone(), Some(store.clone()))?);
+        Ok(Self {
+            dir: data.path().to_path_buf(),
+            store,
+            audit,
+            config,
+            clock,
+        })
+    }
+
+    pub fn kill_switch(&self) -> KillSwitch {
+        KillSwitch::new(self.store.clone(), self.audit.clone(), self.clock.clone())
+    }
+
+    pub fn approvals(&self) -> Approvals {
+        Approvals::new(self.store.clone(), self.audit.clone(), self.clock.clone(), self.config.approvals.clone())
+    }
+
+    /// What `ooda audit verify` checks against: this directory's key and the stored head.
+    pub fn verify_options(&self) -> Result<VerifyOptions> {
+        Ok(VerifyOptions {
+            public_key: Some(self.audit.public_key()),
+            head: stored_head(self.store.as_ref())?,
+            checkpoint_every: self.audit.checkpoint_every(),
+        })
+    }
+}
+
+/// The `SEQ HASH` the store recorded after the last append.
+pub fn stored_head(store: &dyn Store) -> Result<Option<(u64, String)>> {
+    let Some(text) = store.kv_get(HEAD_KEY)? else {
+        return Ok(None);
+    };
+    let parsed = text
+        .split_once(' ')
+        .and_then(|(seq, hash)| seq.parse::<u64>().ok().map(|seq| (seq, hash.to_owned())));
+    parsed.map(Some).ok_or_else(|| GovernError::Invalid {
+        field: HEAD_KEY.into(),
+        reason: format!("expected `SEQ HASH`, found {text:?}"),
+    })
+}
+
+fn load_config(dir: &Path, config: Option<&Path>) -> Result<GovernConfig> {
+    let path = match config {
+        Some(path) => path.to_path_buf(),
+        None => {
+            let default = dir.join(CONFIG_FILE);
+            if !default.exists() {
+                return Ok(GovernConfig::default());
+            }
+            default
+        }
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| GovernError::Invalid {
+        field: path.display().to_string(),
+        reason: format!("cannot read: {e}"),
+    })?;
+    GovernConfig::from_toml(&text).map_err(|e| GovernError::Invalid {
+        field: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}

@@ -1,0 +1,96 @@
+//! `ooda approvals list|approve|deny`: the humans' side of parked actions. A vote is audited and
+//! stored; the running agent executes an approved action at its next tick.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use ooda_govern::approval::parse_id;
+use ooda_govern::{ApprovalState, Home};
+
+use super::GlobalArgs;
+
+#[derive(Debug, Subcommand)]
+pub enum ApprovalsCommand {
+    /// Every approval and its state.
+    List {
+        /// Include decided and expired ones.
+        #[arg(long)]
+        all: bool,
+        /// Governance config (defaults to DATA_DIR/governance.toml).
+        #[arg(long)]
+        governance: Option<PathBuf>,
+    },
+    /// Approve a parked action.
+    Approve {
+        id: String,
+        /// Approver name (defaults to $USER); must be a configured approver with the needed role.
+        #[arg(long = "as", env = "USER")]
+        by: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+        #[arg(long)]
+        governance: Option<PathBuf>,
+    },
+    /// Deny a parked action.
+    Deny {
+        id: String,
+        #[arg(long = "as", env = "USER")]
+        by: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+        #[arg(long)]
+        governance: Option<PathBuf>,
+    },
+}
+
+fn describe(state: &ApprovalState) -> String {
+    match state {
+        ApprovalState::Pending { approvals, needed } => format!("pending ({approvals}/{needed})"),
+        ApprovalState::Approved { by } => format!("approved by {}", by.join(", ")),
+        ApprovalState::Denied { by } => format!("denied by {by}"),
+        ApprovalState::Expired => "expired (escalated)".into(),
+    }
+}
+
+pub fn run(command: ApprovalsCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    match command {
+        ApprovalsCommand::List { all, governance } => {
+            let home = Home::open(&global.data_dir, governance.as_deref())?;
+            let approvals = home.approvals();
+            let mut shown = 0;
+            for (approval, state) in approvals.list()? {
+                if !all && !matches!(state, ApprovalState::Pending { .. }) {
+                    continue;
+                }
+                shown += 1;
+                let r = &approval.request;
+                println!(
+                    "#{:<4} {:<22} {:<18} host={} risk={} by={} expires={} reason={:?}",
+                    approval.id,
+                    describe(&state),
+                    r.kind().as_str(),
+                    r.host.name,
+                    approval.risk.as_str(),
+                    r.requested_by,
+                    approval.expires.to_rfc3339(),
+                    r.reason
+                );
+            }
+            if shown == 0 {
+                println!("no {}approvals", if all { "" } else { "pending " });
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ApprovalsCommand::Approve { id, by, comment, governance } => vote(global, governance, &id, &by, true, &comment),
+        ApprovalsCommand::Deny { id, by, comment, governance } => vote(global, governance, &id, &by, false, &comment),
+    }
+}
+
+fn vote(global: &GlobalArgs, governance: Option<PathBuf>, id: &str, by: &str, approve: bool, comment: &str) -> anyhow::Result<ExitCode> {
+    let id = parse_id(id).map_err(anyhow::Error::msg)?;
+    let home = Home::open(&global.data_dir, governance.as_deref())?;
+    let state = home.approvals().vote(id, by, approve, comment)?;
+    println!("#{id}: {}", describe(&state));
+    Ok(ExitCode::SUCCESS)
+}
