@@ -57,7 +57,9 @@ impl fmt::Display for ConfigErrors {
     }
 }
 
-const TOP_LEVEL: &[&str] = &["version", "server", "store", "bus", "sources", "hosts"];
+const TOP_LEVEL: &[&str] = &[
+    "version", "server", "store", "bus", "sources", "hosts", "monitor",
+];
 
 /// Reads and checks a file (`-` reads standard input).
 pub fn check_file(path: &Path) -> Result<Config, ConfigErrors> {
@@ -162,6 +164,20 @@ pub fn check(text: &str) -> Result<Config, Vec<ConfigError>> {
         config.hosts = array("hosts", value, &mut errors, |path, item, errors| {
             section::<ooda_core::Host>(path, item, errors)
         });
+    }
+
+    if let Some(value) = table.get("monitor") {
+        if let Some(monitor) = section::<ooda_monitor::MonitorConfig>("monitor", value, &mut errors)
+        {
+            // Relations serde cannot express (warning below critical …), checked by the engine.
+            match monitor.check() {
+                Ok(()) => config.monitor = monitor,
+                Err(ooda_monitor::MonitorError::Config { path, reason }) => {
+                    errors.push(err(&format!("monitor.{path}"), reason))
+                }
+                Err(other) => errors.push(err("monitor", other.to_string())),
+            }
+        }
     }
 
     validate(&config, &mut errors);

@@ -19,6 +19,8 @@ pub struct Config {
     pub sources: Vec<SourceConfig>,
     /// The inventory: hosts ooda knows about besides the one it runs on.
     pub hosts: Vec<Host>,
+    /// The monitoring engine: baselines, thresholds, cold start, fusion, grouping.
+    pub monitor: ooda_monitor::MonitorConfig,
 }
 
 impl Default for Config {
@@ -32,6 +34,7 @@ impl Default for Config {
             bus: BusConfig::default(),
             sources: vec![SourceConfig::Host(HostSourceConfig::default())],
             hosts: Vec::new(),
+            monitor: ooda_monitor::MonitorConfig::default(),
         }
     }
 }

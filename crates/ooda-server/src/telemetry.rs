@@ -16,6 +16,12 @@ pub struct SourceLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AlertLabels {
+    pub event: String,
+    pub severity: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct EventLabels {
     pub event: String,
 }
@@ -31,6 +37,8 @@ pub struct Telemetry {
     pub events_published: Family<EventLabels, Counter>,
     pub bus_dropped: Gauge,
     pub uptime_seconds: Gauge,
+    pub alerts: Family<AlertLabels, Counter>,
+    pub watched_series: Gauge,
 }
 
 impl std::fmt::Debug for Telemetry {
@@ -49,6 +57,18 @@ impl Telemetry {
         let events_published = Family::<EventLabels, Counter>::default();
         let bus_dropped = Gauge::default();
         let uptime_seconds = Gauge::default();
+        let alerts = Family::<AlertLabels, Counter>::default();
+        let watched_series = Gauge::default();
+        registry.register(
+            "alerts",
+            "Alert events routed, by event (opened, updated, resolved) and severity",
+            alerts.clone(),
+        );
+        registry.register(
+            "watched_series",
+            "Series the monitoring engine scores",
+            watched_series.clone(),
+        );
         registry.register(
             "build",
             "ooda build information",
@@ -90,6 +110,8 @@ impl Telemetry {
             events_published,
             bus_dropped,
             uptime_seconds,
+            alerts,
+            watched_series,
         }
     }
 

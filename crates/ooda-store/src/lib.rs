@@ -61,6 +61,9 @@ pub trait Store: Send + Sync {
     /// Events after position `after_seq`, oldest first, at most `limit`.
     fn events_since(&self, after_seq: u64, limit: usize) -> Result<Vec<StoredEvent>>;
 
+    /// Events whose type name starts with `prefix` (`alert.`), after `after_seq`, oldest first.
+    fn events_named(&self, prefix: &str, after_seq: u64, limit: usize) -> Result<Vec<StoredEvent>>;
+
     /// Number of events in the log.
     fn event_count(&self) -> Result<u64>;
 

@@ -55,6 +55,8 @@ fn bad_configs_name_the_path() {
         ("version = 1\n[[hosts]]\nname = \"a\"\n[[hosts]]\nname = \"a\"", "hosts[1].name", "duplicate host"),
         ("version = 1\n[[hosts]]\nclass = \"web\"", "hosts[0]", "missing field `name`"),
         ("version = 1\n[[hosts]]\nname = \"a\"\ninternet_facing = \"yes\"", "hosts[0].internet_facing", "expected a boolean"),
+        ("version = 1\n[monitor.fusion]\nwindow = \"soon\"", "monitor.fusion.window", ""),
+        ("version = 1\n[monitor]\nbogus = 1", "monitor.bogus", "unknown field"),
     ];
     for (text, path, fragment) in cases {
         assert_error(text, path, fragment);

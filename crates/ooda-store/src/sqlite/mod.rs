@@ -90,19 +90,32 @@ impl Store for SqliteStore {
             let rows = stmt.query_map(params![after_seq as i64, limit as i64], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
             })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (seq, body) = row?;
-                let event = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
-                    seq: seq as u64,
-                    reason: e.to_string(),
-                })?;
-                out.push(StoredEvent {
-                    seq: seq as u64,
-                    event,
-                });
+            decode_rows(rows)
+        })
+    }
+
+    fn events_named(&self, prefix: &str, after_seq: u64, limit: usize) -> Result<Vec<StoredEvent>> {
+        // A range on the indexed name column: [prefix, prefix with its last char bumped).
+        let mut upper: Vec<char> = prefix.chars().collect();
+        let bumped = upper.last().and_then(|c| char::from_u32(*c as u32 + 1));
+        let upper = match bumped {
+            Some(b) => {
+                upper.pop();
+                upper.push(b);
+                upper.into_iter().collect::<String>()
             }
-            Ok(out)
+            None => String::from(char::MAX),
+        };
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT seq, body FROM events WHERE name >= ?1 AND name < ?2 AND seq > ?3
+                 ORDER BY seq LIMIT ?4",
+            )?;
+            let rows = stmt.query_map(
+                params![prefix, upper, after_seq as i64, limit as i64],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+            )?;
+            decode_rows(rows)
         })
     }
 
@@ -222,6 +235,24 @@ impl Store for SqliteStore {
             Ok(inserted == 1)
         })
     }
+}
+
+fn decode_rows(
+    rows: impl Iterator<Item = rusqlite::Result<(i64, String)>>,
+) -> Result<Vec<StoredEvent>> {
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, body) = row?;
+        let event = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+            seq: seq as u64,
+            reason: e.to_string(),
+        })?;
+        out.push(StoredEvent {
+            seq: seq as u64,
+            event,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

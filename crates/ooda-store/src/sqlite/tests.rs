@@ -127,3 +127,21 @@ fn a_newer_schema_is_refused() {
     let err = SqliteStore::open(&path).unwrap_err();
     assert!(err.to_string().contains("newer than this ooda"), "{err}");
 }
+
+#[test]
+fn events_can_be_read_by_type_prefix() {
+    let store = SqliteStore::in_memory().unwrap();
+    store.append_event(&started(1)).unwrap();
+    let stopped = Event::new(
+        from_millis(2),
+        "test",
+        EventKind::AgentStopped { reason: "x".into() },
+    );
+    store.append_event(&stopped).unwrap();
+    let agent = store.events_named("agent.", 0, 10).unwrap();
+    assert_eq!(agent.len(), 2);
+    let only_stopped = store.events_named("agent.stop", 0, 10).unwrap();
+    assert_eq!(only_stopped.len(), 1);
+    assert_eq!(only_stopped[0].event, stopped);
+    assert!(store.events_named("alert.", 0, 10).unwrap().is_empty());
+}

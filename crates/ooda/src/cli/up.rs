@@ -19,6 +19,7 @@ use ooda_store::{DataDir, SqliteStore, Store};
 use tokio::sync::watch;
 
 use super::GlobalArgs;
+use crate::pipeline::MonitorStage;
 
 #[derive(Debug, Args)]
 pub struct UpArgs {
@@ -95,6 +96,19 @@ async fn agent(args: UpArgs, global: &GlobalArgs, config: Config) -> anyhow::Res
         ),
     );
 
+    let monitor_subscription = bus.subscribe_now("monitor", "monitor-0")?;
+    let stage = MonitorStage::new(
+        config.monitor.clone(),
+        Arc::new(ooda_monitor::MemoryDedup::new()),
+    );
+    let monitor = tokio::spawn(run_monitor(
+        monitor_subscription,
+        stage,
+        bus.clone(),
+        telemetry.clone(),
+        clock.clone(),
+    ));
+
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut source_tasks = Vec::new();
     for source in &config.sources {
@@ -161,6 +175,7 @@ async fn agent(args: UpArgs, global: &GlobalArgs, config: Config) -> anyhow::Res
             ),
         );
         bus.close();
+        let _ = monitor.await;
         let _ = persister.await;
         let _ = server.await;
     })
@@ -192,6 +207,56 @@ fn publish(bus: &MemoryBus, telemetry: &Telemetry, event: Event) {
         Err(error) => tracing::warn!(event = name, %error, "event not published"),
     }
     telemetry.bus_dropped.set(bus.dropped() as i64);
+}
+
+/// The monitoring stage as a bus consumer: sample batches in, alert events out.
+async fn run_monitor(
+    mut subscription: ooda_bus::memory::MemorySubscription,
+    mut stage: MonitorStage,
+    bus: MemoryBus,
+    telemetry: Telemetry,
+    clock: SharedClock,
+) {
+    use ooda_bus::Subscription;
+    use ooda_monitor::fusion::FusionEvent;
+    while let Some(delivery) = subscription.next().await {
+        if let EventKind::Samples { samples, .. } = &delivery.event.kind {
+            match stage.ingest(samples) {
+                Ok(events) => {
+                    for event in events {
+                        let (name, kind) = match event {
+                            FusionEvent::Opened(a) => {
+                                ("opened", EventKind::AlertOpened(Box::new(a)))
+                            }
+                            FusionEvent::Updated(a) => {
+                                ("updated", EventKind::AlertUpdated(Box::new(a)))
+                            }
+                            FusionEvent::Resolved(a) => {
+                                ("resolved", EventKind::AlertResolved(Box::new(a)))
+                            }
+                        };
+                        if let EventKind::AlertOpened(a)
+                        | EventKind::AlertUpdated(a)
+                        | EventKind::AlertResolved(a) = &kind
+                        {
+                            tracing::info!(host = a.host.as_deref().unwrap_or("-"), severity = %a.severity, fingerprint = %a.fingerprint, summary = %a.summary, "alert {name}");
+                            telemetry
+                                .alerts
+                                .get_or_create(&ooda_server::telemetry::AlertLabels {
+                                    event: name.to_owned(),
+                                    severity: a.severity.to_string(),
+                                })
+                                .inc();
+                        }
+                        publish(&bus, &telemetry, Event::new(clock.now(), "monitor", kind));
+                    }
+                }
+                Err(error) => tracing::error!(%error, "monitoring stage failed on a batch"),
+            }
+            telemetry.watched_series.set(stage.watched_series() as i64);
+        }
+        subscription.ack_now(&delivery);
+    }
 }
 
 /// What a source task needs to hand its samples on.

@@ -1,0 +1,310 @@
+//! The live monitoring stage of `ooda up`: sample batches from the bus → per-host monitors →
+//! fusion (with dedup) → `alert.opened|updated|resolved` events on the bus, where incident
+//! response picks them up and the store keeps them for `ooda alerts`.
+//!
+//! Which series are watched, and as what, is the [`WATCH`] table: the host source reports
+//! ratios, the engine's static cold-start limits are in percent of what must not run out, so each
+//! watched series is mapped once here.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use ooda_core::{MetricClass, Sample};
+use ooda_monitor::fusion::FusionEvent;
+use ooda_monitor::{Dedup, Fusion, HostMonitor, MonitorConfig};
+
+/// How a source metric is fed to the engine.
+#[derive(Debug, Clone, Copy)]
+pub struct Watched {
+    /// Source metric name.
+    pub metric: &'static str,
+    /// Name the engine sees (labels other than `host` are appended as `{k="v"}`).
+    pub name: &'static str,
+    pub class: MetricClass,
+    /// value → engine value.
+    pub transform: Transform,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Transform {
+    Identity,
+    /// ratio → percent.
+    Percent,
+    /// used ratio → free percent.
+    FreePercent,
+}
+
+impl Transform {
+    fn apply(self, v: f64) -> f64 {
+        match self {
+            Transform::Identity => v,
+            Transform::Percent => v * 100.0,
+            Transform::FreePercent => (1.0 - v) * 100.0,
+        }
+    }
+}
+
+/// The default watch list for the host source (node-exporter-like names).
+pub const WATCH: &[Watched] = &[
+    Watched {
+        metric: "node_cpu_busy_ratio",
+        name: "cpu_busy_percent",
+        class: MetricClass::Cpu,
+        transform: Transform::Percent,
+    },
+    Watched {
+        metric: "node_load1",
+        name: "load1",
+        class: MetricClass::Load,
+        transform: Transform::Identity,
+    },
+    Watched {
+        metric: "node_memory_used_ratio",
+        name: "memory_used_percent",
+        class: MetricClass::Memory,
+        transform: Transform::Percent,
+    },
+    Watched {
+        metric: "node_swap_used_ratio",
+        name: "swap_used_percent",
+        class: MetricClass::Swap,
+        transform: Transform::Percent,
+    },
+    Watched {
+        metric: "node_filesystem_used_ratio",
+        name: "filesystem_free_percent",
+        class: MetricClass::Disk,
+        transform: Transform::FreePercent,
+    },
+    Watched {
+        metric: "node_filesystem_inodes_used_ratio",
+        name: "inodes_free_percent",
+        class: MetricClass::Inodes,
+        transform: Transform::FreePercent,
+    },
+    Watched {
+        metric: "node_disk_io_utilisation_ratio",
+        name: "disk_io_busy_percent",
+        class: MetricClass::DiskIo,
+        transform: Transform::Percent,
+    },
+    Watched {
+        metric: "node_network_loss_ratio",
+        name: "packet_loss_percent",
+        class: MetricClass::PacketLoss,
+        transform: Transform::Percent,
+    },
+    Watched {
+        metric: "node_network_errors_per_second",
+        name: "network_errors_per_second",
+        class: MetricClass::Errors,
+        transform: Transform::Identity,
+    },
+    Watched {
+        metric: "node_filefd_used_ratio",
+        name: "fd_used_percent",
+        class: MetricClass::FileDescriptors,
+        transform: Transform::Percent,
+    },
+    Watched {
+        metric: "node_vmstat_oom_kill_per_second",
+        name: "oom_kills_per_second",
+        class: MetricClass::Errors,
+        transform: Transform::Identity,
+    },
+];
+
+/// One host's detector with the stable series order it was built with.
+struct HostState {
+    index: HashMap<String, usize>,
+    monitor: HostMonitor,
+}
+
+/// Samples in, alert events out. Pure apart from the dedup port; time comes with the samples.
+pub struct MonitorStage {
+    config: MonitorConfig,
+    hosts: BTreeMap<String, HostState>,
+    fusion: Fusion,
+    dedup: Arc<dyn Dedup>,
+    watch: HashMap<&'static str, Watched>,
+}
+
+impl MonitorStage {
+    pub fn new(config: MonitorConfig, dedup: Arc<dyn Dedup>) -> Self {
+        Self {
+            fusion: Fusion::new(&config),
+            config,
+            hosts: BTreeMap::new(),
+            dedup,
+            watch: WATCH.iter().map(|w| (w.metric, *w)).collect(),
+        }
+    }
+
+    /// Series currently watched, over all hosts.
+    pub fn watched_series(&self) -> usize {
+        self.hosts.values().map(|h| h.index.len()).sum()
+    }
+
+    /// Feeds one collection round (one time, any hosts). Series not in the watch list are
+    /// ignored; a host whose watched set grows gets a fresh monitor (logged: its baselines
+    /// restart, which only happens when a filesystem or device appears).
+    pub fn ingest(
+        &mut self,
+        samples: &[Sample],
+    ) -> Result<Vec<FusionEvent>, ooda_monitor::MonitorError> {
+        // host → name → (time, value)
+        let mut rows: BTreeMap<&str, BTreeMap<String, (i64, f64)>> = BTreeMap::new();
+        for sample in samples {
+            let Some(watched) = self.watch.get(sample.series.metric.as_str()) else {
+                continue;
+            };
+            let Some(host) = sample.series.host() else {
+                continue;
+            };
+            let mut name = watched.name.to_owned();
+            let extra: Vec<String> = sample
+                .series
+                .labels
+                .iter()
+                .filter(|(k, _)| !matches!(*k, "host" | "fstype"))
+                .map(|(k, v)| format!("{k}=\"{v}\""))
+                .collect();
+            if !extra.is_empty() {
+                name = format!("{name}{{{}}}", extra.join(","));
+            }
+            rows.entry(host).or_default().insert(
+                name,
+                (sample.time_ms, watched.transform.apply(sample.value)),
+            );
+        }
+        let mut anomalies = Vec::new();
+        let mut latest = i64::MIN;
+        for (host, row) in rows {
+            let time_ms = row.values().map(|(t, _)| *t).max().unwrap_or(0);
+            latest = latest.max(time_ms);
+            let state = self.host_state(host, &row);
+            let mut values = vec![None; state.index.len()];
+            for (name, (_, value)) in &row {
+                if let Some(&i) = state.index.get(name) {
+                    values[i] = Some(*value);
+                }
+            }
+            let verdict = state.monitor.observe_row(time_ms, &values);
+            anomalies.extend(state.monitor.anomalies(time_ms, &verdict));
+        }
+        if latest == i64::MIN {
+            return Ok(Vec::new());
+        }
+        let mut events = self.fusion.ingest(latest, anomalies, self.dedup.as_ref())?;
+        events.extend(self.fusion.tick(latest));
+        Ok(events)
+    }
+
+    fn host_state(&mut self, host: &str, row: &BTreeMap<String, (i64, f64)>) -> &mut HostState {
+        let grows = match self.hosts.get(host) {
+            None => true,
+            Some(state) => row.keys().any(|name| !state.index.contains_key(name)),
+        };
+        if grows {
+            let mut names: Vec<String> = self
+                .hosts
+                .get(host)
+                .map(|s| {
+                    let mut v: Vec<(usize, String)> =
+                        s.index.iter().map(|(n, i)| (*i, n.clone())).collect();
+                    v.sort();
+                    v.into_iter().map(|(_, n)| n).collect()
+                })
+                .unwrap_or_default();
+            for name in row.keys() {
+                if !names.contains(name) {
+                    names.push(name.clone());
+                }
+            }
+            let mut config = self.config.clone();
+            for name in &names {
+                let metric_name = name.split('{').next().unwrap_or(name);
+                if let Some(w) = WATCH.iter().find(|w| w.name == metric_name) {
+                    config.classes.entry(name.clone()).or_insert(w.class);
+                }
+            }
+            if self.hosts.contains_key(host) {
+                tracing::info!(
+                    host,
+                    series = names.len(),
+                    "watched series changed; host baselines restart"
+                );
+            }
+            let index = names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.clone(), i))
+                .collect();
+            let monitor = HostMonitor::new(host, names, &config);
+            self.hosts
+                .insert(host.to_owned(), HostState { index, monitor });
+        }
+        self.hosts
+            .get_mut(host)
+            .expect("inserted above when missing")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ooda_core::{AlertState, Labels, SeriesKey};
+    use ooda_monitor::MemoryDedup;
+
+    fn sample(metric: &str, labels: &[(&str, &str)], t: i64, v: f64) -> Sample {
+        let mut l = Labels::new().with("host", "h1");
+        for (k, val) in labels {
+            l.insert(*k, *val);
+        }
+        Sample {
+            series: SeriesKey::new(metric, l),
+            time_ms: t,
+            value: v,
+        }
+    }
+
+    #[test]
+    fn a_filling_disk_opens_one_alert_and_resolves_when_freed() {
+        let mut stage = MonitorStage::new(MonitorConfig::default(), Arc::new(MemoryDedup::new()));
+        let fs = [
+            ("mountpoint", "/data"),
+            ("device", "/dev/sdb1"),
+            ("fstype", "ext4"),
+        ];
+        let step = 10_000;
+        let mut opened = Vec::new();
+        let mut resolved = Vec::new();
+        for i in 0..400i64 {
+            let t = 1_700_000_000_000 + i * step;
+            // Healthy for a while, then the disk fills to 98 % used, then it is cleaned.
+            let used = if (200..300).contains(&i) { 0.98 } else { 0.40 };
+            let batch = vec![
+                sample("node_filesystem_used_ratio", &fs, t, used),
+                sample("node_cpu_busy_ratio", &[], t, 0.2),
+                sample("node_unwatched_metric", &[], t, 1.0),
+            ];
+            for event in stage.ingest(&batch).unwrap() {
+                match event {
+                    FusionEvent::Opened(a) => opened.push(a),
+                    FusionEvent::Resolved(a) => resolved.push(a),
+                    FusionEvent::Updated(_) => {}
+                }
+            }
+        }
+        assert_eq!(stage.watched_series(), 2, "unwatched metrics are ignored");
+        assert_eq!(opened.len(), 1, "{opened:#?}");
+        let alert = &opened[0];
+        assert_eq!(alert.host.as_deref(), Some("h1"));
+        assert!(alert
+            .members
+            .iter()
+            .any(|m| m.series.metric.starts_with("filesystem_free_percent")));
+        assert_eq!(resolved.len(), 1);
+        assert_eq!(resolved[0].state, AlertState::Resolved);
+    }
+}
