@@ -6,9 +6,13 @@
 //! Gate (the [`gate::ActionGate`] port), and a missing or garbled piece of evidence is a recorded
 //! gap, never a reason to act.
 
+pub mod calibration;
 pub mod catalogue;
+pub mod evidence;
 pub mod lifecycle;
+pub mod reasoner;
 pub mod runbook;
+pub mod triage;
 
 use ooda_core::IncidentId;
 
