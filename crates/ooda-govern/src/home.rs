@@ -33,7 +33,11 @@ impl Home {
         let config = load_config(data.path(), config)?;
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&data.database())?);
         let clock: SharedClock = Arc::new(SystemClock);
-        let audit = Arc::new(AuditLog::open(data.path(), clock.clone(), Some(store.clone()))?);
+        let audit = Arc::new(AuditLog::open(
+            data.path(),
+            clock.clone(),
+            Some(store.clone()),
+        )?);
         Ok(Self {
             dir: data.path().to_path_buf(),
             store,
@@ -48,7 +52,12 @@ impl Home {
     }
 
     pub fn approvals(&self) -> Approvals {
-        Approvals::new(self.store.clone(), self.audit.clone(), self.clock.clone(), self.config.approvals.clone())
+        Approvals::new(
+            self.store.clone(),
+            self.audit.clone(),
+            self.clock.clone(),
+            self.config.approvals.clone(),
+        )
     }
 
     /// What `ooda audit verify` checks against: this directory's key and the stored head.

@@ -482,19 +482,11 @@ impl AuditLog {
         if !allowed(&tail.keys) {
             return Ok(None);
         }
+        // A crash between a record and its checkpoint leaves the checkpoint owed: pay it first.
+        self.checkpoint_if_due(&mut tail)?;
         let seq = self.write_one(&mut tail, &entry)?;
         index_entry(&mut tail.keys, &entry);
-        if (tail.last_seq + 1) % self.checkpoint_every == 0 {
-            let covers_seq = tail.last_seq;
-            let covers_hash = tail.last_hash.clone();
-            let checkpoint = AuditEntry::Checkpoint {
-                covers_seq,
-                signature: self.key.sign(covers_seq, &covers_hash),
-                covers_hash,
-                public_key: self.key.public_key_hex(),
-            };
-            self.write_one(&mut tail, &checkpoint)?;
-        }
+        self.checkpoint_if_due(&mut tail)?;
         if let Some(store) = &self.head {
             // Written under the file lock so the head never runs ahead of the file or backwards.
             let head = format!("{} {}", tail.last_seq, tail.last_hash);
@@ -503,6 +495,23 @@ impl AuditLog {
             }
         }
         Ok(Some(seq))
+    }
+
+    /// Writes a signed checkpoint if the next sequence number is a checkpoint position.
+    fn checkpoint_if_due(&self, tail: &mut Tail) -> Result<()> {
+        if (tail.last_seq + 1) % self.checkpoint_every != 0 {
+            return Ok(());
+        }
+        let covers_seq = tail.last_seq;
+        let covers_hash = tail.last_hash.clone();
+        let checkpoint = AuditEntry::Checkpoint {
+            covers_seq,
+            signature: self.key.sign(covers_seq, &covers_hash),
+            covers_hash,
+            public_key: self.key.public_key_hex(),
+        };
+        self.write_one(tail, &checkpoint)?;
+        Ok(())
     }
 
     fn write_one(&self, tail: &mut Tail, entry: &AuditEntry) -> Result<u64> {
