@@ -6,3 +6,15 @@
 
 #[cfg(feature = "host")]
 pub mod host;
+
+#[cfg(feature = "http")]
+pub mod http;
+
+#[cfg(feature = "scrape")]
+pub mod scrape;
+
+#[cfg(test)]
+mod testkit;
+
+#[cfg(feature = "prometheus")]
+pub mod prometheus;
