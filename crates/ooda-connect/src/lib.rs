@@ -18,3 +18,9 @@ mod testkit;
 
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
+
+#[cfg(feature = "servicenow")]
+pub mod servicenow;
+
+#[cfg(feature = "jira")]
+pub mod jira;
