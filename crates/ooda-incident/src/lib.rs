@@ -8,6 +8,8 @@
 
 pub mod calibration;
 pub mod catalogue;
+pub mod gate;
+pub mod actuator;
 pub mod evidence;
 pub mod lifecycle;
 pub mod reasoner;
