@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Alert, EventId, Sample, Severity, Timestamp};
+use crate::{Alert, AlertId, EventId, IncidentId, Sample, Severity, Timestamp};
 
 /// The version of the event encoding. Bump on any incompatible change to [`EventKind`].
 pub const EVENT_SCHEMA_VERSION: u16 = 1;
@@ -89,6 +89,18 @@ pub enum EventKind {
         severity: Severity,
         message: String,
     },
+    /// An incident moved in its lifecycle (`open`, `triaged`, … `closed`; states by name so the
+    /// vocabulary does not depend on the incident crate).
+    #[serde(rename = "incident.transition")]
+    IncidentTransition {
+        incident: IncidentId,
+        from: String,
+        to: String,
+        reason: String,
+    },
+    /// An alert was attached to an incident (a new one or one already open on the host).
+    #[serde(rename = "incident.alert_attached")]
+    IncidentAlertAttached { incident: IncidentId, alert: AlertId },
 }
 
 impl EventKind {
@@ -103,6 +115,8 @@ impl EventKind {
             EventKind::AlertResolved(_) => "alert.resolved",
             EventKind::MonitoringIntensify { .. } => "monitoring.intensify",
             EventKind::SelfAlert { .. } => "self.alert",
+            EventKind::IncidentTransition { .. } => "incident.transition",
+            EventKind::IncidentAlertAttached { .. } => "incident.alert_attached",
         }
     }
 
