@@ -19,8 +19,17 @@ mod testkit;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
 
+#[cfg(feature = "anthropic")]
+pub mod anthropic;
+
+#[cfg(feature = "openai")]
+pub mod openai;
+
 #[cfg(feature = "servicenow")]
 pub mod servicenow;
 
 #[cfg(feature = "jira")]
 pub mod jira;
+
+#[cfg(any(test, feature = "scripted"))]
+pub mod scripted;
