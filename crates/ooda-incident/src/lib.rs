@@ -12,9 +12,12 @@ pub mod gate;
 pub mod actuator;
 pub mod evidence;
 pub mod lifecycle;
+pub mod postmortem;
 pub mod reasoner;
+pub mod register;
 pub mod runbook;
 pub mod triage;
+pub mod verify;
 
 use ooda_core::IncidentId;
 
