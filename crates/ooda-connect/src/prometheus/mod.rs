@@ -48,3 +48,6 @@ impl PromError {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod integration_tests;

@@ -15,3 +15,5 @@ pub use config::{ScrapeConfig, DEFAULT_MAX_BODY_BYTES};
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
+mod integration_tests;
