@@ -45,7 +45,8 @@ impl Expectation {
     /// The z-score of `x`; `None` when the series has shown no spread at all (constant so far).
     pub fn z(&self, x: f64) -> Option<f64> {
         if self.sigma > 0.0 && self.sigma.is_finite() {
-            Some((x - self.mean) / self.sigma)
+            let z = (x - self.mean) / self.sigma;
+            z.is_finite().then_some(z)
         } else {
             None
         }
@@ -195,6 +196,28 @@ impl Baseline {
         self.resolution.is_finite().then_some(self.resolution)
     }
 
+    /// `steps` × the resolution, capped at half the overall σ. The resolution is estimated as
+    /// the smallest step between consecutive values, which is the quantum for smooth quantised
+    /// series but can be large for a series that jumps at every sample; the cap keeps such an
+    /// over-estimate from blinding the detector.
+    fn capped_resolution(&self, steps: f64, overall_sigma: f64) -> f64 {
+        if self.resolution.is_finite() {
+            (steps * self.resolution).min(0.5 * overall_sigma)
+        } else {
+            0.0
+        }
+    }
+
+    /// The resolution floor for σ's derived from this series (correlation residuals).
+    pub fn resolution_floor(&self, config: &BaselineConfig) -> f64 {
+        self.resolution_floor_steps(config.resolution_floor)
+    }
+
+    /// `steps` × the resolution, capped as in [`Self::expect`].
+    pub fn resolution_floor_steps(&self, steps: f64) -> f64 {
+        self.capped_resolution(steps, self.overall_var.max(0.0).sqrt())
+    }
+
     fn slots(time_ms: i64) -> (usize, usize) {
         let hour = time_ms.div_euclid(MS_PER_HOUR);
         let week = (hour + EPOCH_HOUR_OF_WEEK).rem_euclid(HOURS_PER_WEEK as i64) as usize;
@@ -218,7 +241,8 @@ impl Baseline {
         }
         let (week_slot, day_slot) = Self::slots(time_ms);
         let now = self.minute(time_ms);
-        let overall = (self.overall_mean, self.overall_var.max(0.0));
+        // Bucket means are relative to `origin`; so must their prior be.
+        let overall = (self.overall_mean - self.origin, self.overall_var.max(0.0));
         let day_bucket = &self.day[day_slot];
         let daily = day_bucket.shrink(day_bucket.decay(now, params), overall, params.prior_weight);
         let (mean, var) = match (day, &self.event_day) {
@@ -233,10 +257,8 @@ impl Baseline {
             }
         };
         let overall_sigma = overall.1.sqrt();
-        let mut floor = params.sigma_floor_fraction * overall_sigma;
-        if self.resolution.is_finite() {
-            floor = floor.max(params.resolution_floor * self.resolution);
-        }
+        let floor = (params.sigma_floor_fraction * overall_sigma)
+            .max(self.capped_resolution(params.resolution_floor, overall_sigma));
         let sigma = var.max(0.0).sqrt().max(floor);
         Some(Expectation {
             mean: mean + self.origin,
@@ -273,7 +295,7 @@ impl Baseline {
         let learned = match expected {
             Some(e) if e.sigma > 0.0 => {
                 let bound = params.learn_clip_z * e.sigma;
-                x.clamp(e.mean - bound, e.mean + bound)
+                clip(x, e.mean - bound, e.mean + bound)
             }
             _ => x,
         };
@@ -329,6 +351,16 @@ impl Baseline {
         let expected = self.expect(time_ms, day, params);
         self.learn(time_ms, x, day, expected, params);
         expected.and_then(|e| e.z(x))
+    }
+}
+
+/// `x` clamped to [lo, hi]; `x` itself when the bounds are not a finite, ordered pair (values
+/// near f64::MAX overflow the bounds, and `f64::clamp` would panic on NaN).
+pub(crate) fn clip(x: f64, lo: f64, hi: f64) -> f64 {
+    if lo.is_finite() && hi.is_finite() && lo <= hi {
+        x.clamp(lo, hi)
+    } else {
+        x
     }
 }
 

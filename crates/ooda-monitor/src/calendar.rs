@@ -4,7 +4,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use crate::baseline::DayKind;
-use crate::config::{CalendarEvent, CalendarMode, CalendarRule};
+use crate::config::{CalendarEvent, CalendarMode};
 
 const MS_PER_DAY: i64 = 86_400_000;
 
@@ -36,7 +36,7 @@ impl Calendar {
             return DayKind::Ordinary;
         };
         for event in &self.events {
-            if matches(&event.rule, date) {
+            if matches(event, date) {
                 return match event.mode {
                     CalendarMode::OwnProfile => DayKind::OwnProfile,
                     CalendarMode::Exclude => DayKind::Exclude,
@@ -47,24 +47,25 @@ impl Calendar {
     }
 }
 
-fn matches(rule: &CalendarRule, date: NaiveDate) -> bool {
-    match rule {
-        CalendarRule::Dates { dates } => dates.contains(&date),
-        CalendarRule::MonthEnd { days } => {
-            let next_month_first = if date.month() == 12 {
-                NaiveDate::from_ymd_opt(date.year() + 1, 1, 1)
-            } else {
-                NaiveDate::from_ymd_opt(date.year(), date.month() + 1, 1)
-            };
-            next_month_first
-                .map(|first| (first - date).num_days() <= i64::from(*days))
-                .unwrap_or(false)
-        }
-        CalendarRule::Yearly { days } => {
-            let key = format!("{:02}-{:02}", date.month(), date.day());
-            days.iter().any(|d| d == &key)
+fn matches(event: &CalendarEvent, date: NaiveDate) -> bool {
+    if event.dates.contains(&date) {
+        return true;
+    }
+    if let Some(days) = event.month_end_days {
+        let next_month_first = if date.month() == 12 {
+            NaiveDate::from_ymd_opt(date.year() + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(date.year(), date.month() + 1, 1)
+        };
+        if next_month_first.is_some_and(|first| (first - date).num_days() <= i64::from(days)) {
+            return true;
         }
     }
+    if !event.yearly.is_empty() {
+        let key = format!("{:02}-{:02}", date.month(), date.day());
+        return event.yearly.iter().any(|d| d == &key);
+    }
+    false
 }
 
 /// Remembers the last day asked about, so a series asks the calendar once per day.
@@ -114,22 +115,24 @@ mod tests {
         let calendar = Calendar::new(&[
             CalendarEvent {
                 name: "month end".into(),
-                rule: CalendarRule::MonthEnd { days: 2 },
                 mode: CalendarMode::OwnProfile,
+                dates: Vec::new(),
+                month_end_days: Some(2),
+                yearly: Vec::new(),
             },
             CalendarEvent {
                 name: "christmas".into(),
-                rule: CalendarRule::Yearly {
-                    days: vec!["12-25".into()],
-                },
                 mode: CalendarMode::Exclude,
+                dates: Vec::new(),
+                month_end_days: None,
+                yearly: vec!["12-25".into()],
             },
             CalendarEvent {
                 name: "launch".into(),
-                rule: CalendarRule::Dates {
-                    dates: vec![NaiveDate::from_ymd_opt(2026, 3, 3).expect("date")],
-                },
                 mode: CalendarMode::Exclude,
+                dates: vec![NaiveDate::from_ymd_opt(2026, 3, 3).expect("date")],
+                month_end_days: None,
+                yearly: Vec::new(),
             },
         ]);
         assert_eq!(calendar.classify(ms(2026, 1, 31)), DayKind::OwnProfile);

@@ -94,10 +94,18 @@ impl LevelShift {
     }
 }
 
+/// The median; for an even count the mean of the two middle values, so the result is symmetric
+/// under negation (scores must not change when a series is flipped).
 fn median_of(values: &mut [f32]) -> f32 {
     let mid = values.len() / 2;
-    let (_, m, _) = values.select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
-    *m
+    let odd = values.len() % 2 == 1;
+    let (low, m, _) = values.select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
+    let upper = *m;
+    if odd {
+        return upper;
+    }
+    let lower = low.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    ((f64::from(lower) + f64::from(upper)) / 2.0) as f32
 }
 
 #[cfg(test)]

@@ -133,13 +133,29 @@ impl MonitorConfig {
             );
         }
         for (i, event) in self.calendar.iter().enumerate() {
-            if let CalendarRule::MonthEnd { days } = event.rule {
+            if let Some(days) = event.month_end_days {
                 if !(1..=7).contains(&days) {
                     return bad(
-                        &format!("calendar[{i}].days"),
+                        &format!("calendar[{i}].month_end_days"),
                         format!("expected 1..=7, found {days}"),
                     );
                 }
+            }
+            for day in &event.yearly {
+                let valid = day.len() == 5
+                    && NaiveDate::parse_from_str(&format!("2000-{day}"), "%Y-%m-%d").is_ok();
+                if !valid {
+                    return bad(
+                        &format!("calendar[{i}].yearly"),
+                        format!("expected month-day like \"12-25\", found {day:?}"),
+                    );
+                }
+            }
+            if event.dates.is_empty() && event.month_end_days.is_none() && event.yearly.is_empty() {
+                return bad(
+                    &format!("calendar[{i}]"),
+                    "expected at least one of dates, month_end_days, yearly".into(),
+                );
             }
         }
         Ok(())
@@ -515,26 +531,20 @@ impl Default for GroupingConfig {
     }
 }
 
-/// A day (or days) that does not look like an ordinary one.
+/// A day (or days) that does not look like an ordinary one. An event matches a UTC day when any
+/// of its rules does: listed `dates` (holidays, launches), the last `month_end_days` days of every
+/// month (batch and billing runs), or `yearly` month-days (`"12-25"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarEvent {
     pub name: String,
-    #[serde(flatten)]
-    pub rule: CalendarRule,
     pub mode: CalendarMode,
-}
-
-/// When a calendar event happens (UTC days).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
-pub enum CalendarRule {
-    /// Listed dates (`2026-12-24`): holidays, launches.
-    Dates { dates: Vec<NaiveDate> },
-    /// The last `days` days of every month (batch and billing runs).
-    MonthEnd { days: u8 },
-    /// The same month and day every year (`12-25`).
-    Yearly { days: Vec<String> },
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dates: Vec<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub month_end_days: Option<u8>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub yearly: Vec<String>,
 }
 
 /// What the baseline does on an event day.
@@ -611,12 +621,10 @@ mod tests {
             free_disk = "disk"
             [[calendar]]
             name = "month end"
-            rule = "month_end"
-            days = 2
+            month_end_days = 2
             mode = "own_profile"
             [[calendar]]
             name = "launch"
-            rule = "dates"
             dates = ["2026-12-01"]
             mode = "exclude"
             [scoring.classes.latency]

@@ -88,7 +88,7 @@ mod tests {
         assert!(d.claim("a", ttl, 60_000).expect("claim"), "expired");
         d.release("a").expect("release");
         assert!(d.claim("a", ttl, 60_001).expect("claim"), "released");
-        assert_eq!(d.live(60_001), 2);
+        assert_eq!(d.live(60_000), 2);
     }
 
     #[test]

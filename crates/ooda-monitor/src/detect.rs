@@ -9,8 +9,9 @@
 //! - gaps in time: nothing special; baselines forget by elapsed time, buckets by the clock.
 //! - a timestamp not after the previous row's (duplicate or out of order): the row is not scored
 //!   nor learned; it is printed as `ok`, score 0, no metrics, and counted.
-//! - columns named `*_total` are counters (Prometheus convention): turned into per-second rates;
-//!   a decrease is a reset and counts from zero, never a negative rate.
+//! - columns named `*_total` are counters (Prometheus convention): turned into per-second rates
+//!   (the first row has no rate yet); a decrease is a reset: that row's rate is missing (when in
+//!   the interval the reset happened is unknown) and counting resumes from the new value.
 //! - a constant series has no spread and never alerts; when it starts moving it is scored against
 //!   its resolution (the smallest step it has made).
 //! - a malformed row (wrong number of cells, unparsable timestamp, text in a numeric cell) is an
@@ -60,6 +61,7 @@ pub struct DetectSummary {
     pub missing_cells: u64,
     pub infinite_cells: u64,
     pub counter_columns: u64,
+    pub counter_resets: u64,
 }
 
 /// Parses a timestamp cell into Unix milliseconds: RFC 3339; `YYYY-MM-DD HH:MM:SS[.fff]` (or
@@ -166,9 +168,9 @@ pub fn detect<R: Read, W: Write>(
     }
 
     let mut summary = DetectSummary::default();
-    let mut counters: Vec<Option<CounterRate>> = metric_names
+    let mut counters: Vec<Option<(CounterRate, Option<f64>)>> = metric_names
         .iter()
-        .map(|n| n.ends_with("_total").then(CounterRate::new))
+        .map(|n| n.ends_with("_total").then(|| (CounterRate::new(), None)))
         .collect();
     summary.counter_columns = counters.iter().flatten().count() as u64;
 
@@ -234,8 +236,20 @@ pub fn detect<R: Read, W: Write>(
         let (verdict, opened) = if in_order {
             last_ms = Some(time_ms);
             for (v, counter) in values.iter_mut().zip(counters.iter_mut()) {
-                if let Some(c) = counter {
-                    *v = v.and_then(|x| c.observe(time_ms, x));
+                if let Some((rate, last)) = counter {
+                    *v = v.and_then(|x| {
+                        let reset = last.is_some_and(|l| x < l);
+                        *last = Some(x);
+                        let r = rate.observe(time_ms, x);
+                        if reset {
+                            // When in the interval the reset happened is unknown, so the rate
+                            // over it is too: missing, rather than a made-up dip.
+                            summary.counter_resets += 1;
+                            None
+                        } else {
+                            r
+                        }
+                    });
                 }
             }
             let verdict = monitor.observe_row(time_ms, &values);

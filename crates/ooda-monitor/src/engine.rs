@@ -162,10 +162,7 @@ impl HostMonitor {
 
         if let (Some(relations), true) = (self.relations.as_mut(), complete) {
             for (i, s) in self.series.iter().enumerate() {
-                self.floors[i] = s
-                    .baseline()
-                    .resolution()
-                    .map_or(0.0, |r| r * self.config.baseline.resolution_floor);
+                self.floors[i] = s.baseline().resolution_floor(&self.config.baseline);
             }
             let corr = &self.config.correlation;
             for b in relations.observe(time_ms, &self.row_values, &self.floors, corr, host_normal) {

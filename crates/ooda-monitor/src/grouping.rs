@@ -248,7 +248,8 @@ impl Grouper {
             };
             if let Some(n) = notification {
                 group.last_notified_ms = Some(now_ms);
-                group.last_sent = sent;
+                // Resolved alerts leave the group now, so they leave the remembered set too.
+                group.last_sent = sent.into_iter().filter(|(_, firing)| *firing).collect();
                 // Resolved alerts go out once.
                 for r in &n.resolved {
                     group.alerts.remove(&r.fingerprint);

@@ -200,13 +200,11 @@ impl SeriesDetector {
                 }
             }
             if let Some(shift) = self.level_shift.as_mut() {
-                let mut floor = 0.0;
-                if let Some((_, sigma)) = self.baseline.overall() {
-                    floor = context.sigma_floor_fraction * sigma;
-                }
-                if let Some(r) = self.baseline.resolution() {
-                    floor = f64::max(floor, context.resolution_floor * r);
-                }
+                let sigma = self.baseline.overall().map_or(0.0, |(_, sigma)| sigma);
+                let floor = (context.sigma_floor_fraction * sigma).max(
+                    self.baseline
+                        .resolution_floor_steps(context.resolution_floor),
+                );
                 if let Some(z) = shift.observe(x, floor, &context.level_shift) {
                     let strength = policy.direction.effective(z);
                     let level = Level::of(
@@ -274,7 +272,7 @@ mod tests {
         let ctx = context(MetricClass::Cpu);
         let calendar = Calendar::default();
         let mut d = SeriesDetector::new(&ctx);
-        assert_eq!(d.day_kind(&calendar, 0), DayKind::Ordinary);
+        assert_eq!(d.day_kind(&calendar, 0), crate::DayKind::Ordinary);
         let v = d
             .observe(0, 99.0, &calendar, &ctx, true)
             .expect("static limit applies");
