@@ -33,3 +33,9 @@ pub mod jira;
 
 #[cfg(any(test, feature = "scripted"))]
 pub mod scripted;
+
+#[cfg(feature = "alertmanager")]
+pub mod alertmanager;
+
+#[cfg(feature = "redis")]
+pub mod redis;
