@@ -54,6 +54,8 @@ pub struct HostMonitor {
     row_values: Vec<f64>,
     floors: Vec<f64>,
     learning_pause_ms: i64,
+    /// Each series' latest z (0 when missing): the input of a `PrecursorWatch`.
+    last_z: Vec<f64>,
     keep_firing_ms: i64,
     last_deviating_ms: i64,
 }
@@ -94,6 +96,7 @@ impl HostMonitor {
             keep_firing_ms: i64::try_from(config.scoring.keep_firing_for.as_millis())
                 .unwrap_or(i64::MAX),
             last_deviating_ms: 0,
+            last_z: vec![0.0; n],
             learning_pause_ms: i64::try_from(config.baseline.learning_pause.as_millis())
                 .unwrap_or(i64::MAX),
         }
@@ -120,6 +123,12 @@ impl HostMonitor {
             .collect()
     }
 
+    /// Each series' z in the last row (0 where missing or not scorable), aligned with
+    /// [`Self::names`]: what a [`crate::precursor::PrecursorWatch`] is fed.
+    pub fn last_z(&self) -> &[f64] {
+        &self.last_z
+    }
+
     pub fn relations_bytes(&self) -> usize {
         self.relations.as_ref().map_or(0, Relations::state_bytes)
     }
@@ -134,6 +143,7 @@ impl HostMonitor {
         let mut members: Vec<Member> = Vec::new();
         let mut complete = values.len() == n;
         for i in 0..n {
+            self.last_z[i] = 0.0;
             let value = values.get(i).copied().flatten().filter(|v| v.is_finite());
             let Some(x) = value else {
                 complete = false;
@@ -144,6 +154,7 @@ impl HostMonitor {
             if let Some(v) =
                 self.series[i].observe(time_ms, x, &self.calendar, context, host_normal)
             {
+                self.last_z[i] = v.z;
                 let ratio = v.strength / context.policy.warning_z;
                 if ratio > 0.0 {
                     members.push(Member {
