@@ -2,6 +2,7 @@
 //! `cli/`; this file only dispatches.
 
 mod cli;
+mod pipeline;
 
 use std::process::ExitCode;
 
@@ -38,6 +39,11 @@ enum Command {
     Config(cli::config::ConfigCommand),
     /// Pre-flight check of the data directory and every configured integration.
     Doctor(cli::doctor::DoctorArgs),
+    /// Simulate a fleet with injected faults through the real engine; print the scorecard.
+    Lab(cli::lab::LabArgs),
+    /// Alerts the monitoring engine raised (read from the store).
+    #[command(subcommand)]
+    Alerts(cli::alerts::AlertsCommand),
     /// Run the monitoring engine over a CSV: one verdict per row (offline, causal).
     Detect(cli::detect::DetectArgs),
     /// Patch intelligence: feeds, version comparison, scan, plan and report.
@@ -55,6 +61,8 @@ fn main() -> ExitCode {
         Command::Up(args) => cli::up::run(args, &cli.global),
         Command::Config(command) => cli::config::run(command, &cli.global),
         Command::Doctor(args) => cli::doctor::run(args, &cli.global),
+        Command::Alerts(command) => cli::alerts::run(command, &cli.global),
+        Command::Lab(args) => cli::lab::run(args, &cli.global),
         Command::Detect(args) => cli::detect::run(args, &cli.global),
         Command::Patch(command) => cli::patch::run(command, &cli.global),
     };

@@ -1,10 +1,12 @@
 //! One file per noun. Shared flags and logging set-up live here.
 
+pub mod alerts;
 pub mod approvals;
 pub mod audit;
 pub mod config;
 pub mod detect;
 pub mod doctor;
+pub mod lab;
 pub mod kill_switch;
 pub mod patch;
 pub mod policy;

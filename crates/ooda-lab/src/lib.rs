@@ -1,0 +1,16 @@
+//! The lab: a simulated fleet on virtual time, with faults drawn from the incident catalogue, run
+//! through the real monitoring engine, scored against ooda's claims.
+//!
+//! Deterministic for a seed: one PRNG per host stream, no wall clock, no hash-map iteration in
+//! anything that reaches the output.
+
+pub mod faults;
+pub mod fleet;
+pub mod rng;
+pub mod run;
+pub mod scenario;
+pub mod scorecard;
+
+pub use run::{run, Progress};
+pub use scenario::{Scenario, ScenarioError};
+pub use scorecard::Scorecard;

@@ -1,0 +1,182 @@
+//! One lab run: the fleet, its faults and the real monitoring engine (per-host monitors, fusion,
+//! dedup) stepped together on virtual time.
+
+use std::collections::BTreeMap;
+
+use ooda_core::{Alert, MetricClass};
+use ooda_monitor::fusion::FusionEvent;
+use ooda_monitor::{Fusion, HostMonitor, MemoryDedup, MonitorConfig};
+
+use crate::faults::{Fault, FaultKind};
+use crate::fleet::{host_index, SimHost, METRICS};
+use crate::rng::Rng;
+use crate::scenario::Scenario;
+use crate::scorecard::{Scorecard, ScoredAlert};
+
+/// Monday 2026-01-05 00:00 UTC: the lab's epoch (a Monday, so weeks line up with the baseline).
+pub const EPOCH_MS: i64 = 1_767_571_200_000;
+const DAY_MS: i64 = 86_400_000;
+
+/// Receives progress: `(done, total)` steps.
+pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
+
+/// Runs the scenario through the engine configured by `config` and scores it.
+pub fn run(scenario: &Scenario, config: &MonitorConfig, progress: Progress<'_>) -> Scorecard {
+    let step_ms = scenario.step_secs as i64 * 1000;
+    let scored_start = EPOCH_MS + i64::from(scenario.warmup_days) * DAY_MS;
+    let end = scored_start + i64::from(scenario.days) * DAY_MS;
+    let faults = plan_faults(scenario, scored_start);
+
+    let mut config = config.clone();
+    for name in METRICS {
+        let class = match name {
+            "load1" => MetricClass::Load,
+            _ => ooda_monitor::score::guess_class(name),
+        };
+        config.classes.entry(name.to_owned()).or_insert(class);
+    }
+    let mut hosts: Vec<SimHost> = (0..scenario.hosts)
+        .map(|i| SimHost::new(i, scenario.seed))
+        .collect();
+    let mut monitors: Vec<HostMonitor> = hosts
+        .iter()
+        .map(|h| {
+            HostMonitor::new(
+                h.name.clone(),
+                METRICS.iter().map(|m| (*m).to_owned()).collect(),
+                &config,
+            )
+        })
+        .collect();
+    let mut by_host: Vec<Vec<&Fault>> = vec![Vec::new(); scenario.hosts];
+    for f in &faults {
+        by_host[f.host].push(f);
+    }
+    let mut fusion = Fusion::new(&config);
+    let dedup = MemoryDedup::new();
+
+    let total = ((end - EPOCH_MS) / step_ms).max(1) as u64;
+    let mut raw_anomalies = 0u64;
+    let mut alerts: Vec<ScoredAlert> = Vec::new();
+    let mut anomalies = Vec::new();
+    let mut step = 0u64;
+    let mut t = EPOCH_MS;
+    while t < end {
+        let days_in = (t - EPOCH_MS) as f64 / DAY_MS as f64;
+        anomalies.clear();
+        for (i, host) in hosts.iter_mut().enumerate() {
+            let mut values = host.healthy(t, days_in);
+            for fault in &by_host[i] {
+                fault.apply(t, &mut values);
+            }
+            let row: [Option<f64>; 7] = values.map(Some);
+            let verdict = monitors[i].observe_row(t, &row);
+            if !verdict.members.is_empty() {
+                let found = monitors[i].anomalies(t, &verdict);
+                if t >= scored_start {
+                    raw_anomalies += found.len() as u64;
+                }
+                anomalies.extend(found);
+            }
+        }
+        let mut events = fusion
+            .ingest(t, std::mem::take(&mut anomalies), &dedup)
+            .unwrap_or_default();
+        events.extend(fusion.tick(t));
+        if t >= scored_start {
+            for event in events {
+                if let FusionEvent::Opened(alert) = event {
+                    alerts.push(scored(&alert));
+                }
+            }
+        }
+        t += step_ms;
+        step += 1;
+        if step % 256 == 0 || t >= end {
+            progress(step, total);
+        }
+    }
+    Scorecard::compute(
+        scenario,
+        &faults,
+        &alerts,
+        raw_anomalies,
+        config.fusion.window.as_millis() as i64,
+    )
+}
+
+fn scored(alert: &Alert) -> ScoredAlert {
+    ScoredAlert {
+        host: alert
+            .host
+            .as_deref()
+            .and_then(|h| host_index(h, usize::MAX))
+            .unwrap_or(usize::MAX),
+        opened_ms: alert.opened_at.timestamp_millis(),
+        severity: alert.severity,
+        kind: alert.kind,
+    }
+}
+
+/// Random faults (at most one a day per host, never overlapping) plus the scheduled ones, all
+/// inside the scored period.
+pub fn plan_faults(scenario: &Scenario, scored_start: i64) -> Vec<Fault> {
+    let mut faults = Vec::new();
+    let weights: Vec<(FaultKind, f64)> = scenario.mix.iter().map(|(k, w)| (*k, *w)).collect();
+    let total_weight: f64 = weights.iter().map(|(_, w)| w).sum();
+    let per_day = scenario.faults_per_host_month / 30.0;
+    let end = scored_start + i64::from(scenario.days) * DAY_MS;
+    for host in 0..scenario.hosts {
+        let mut rng = Rng::stream(scenario.seed, 1_000_000 + host as u64);
+        let mut last_end = i64::MIN;
+        for day in 0..scenario.days {
+            if rng.uniform() >= per_day || total_weight <= 0.0 {
+                continue;
+            }
+            let mut pick = rng.uniform() * total_weight;
+            let kind = weights
+                .iter()
+                .find(|(_, w)| {
+                    pick -= w;
+                    pick < 0.0
+                })
+                .map_or(FaultKind::CpuRunaway, |(k, _)| *k);
+            let impact = scored_start
+                + i64::from(day) * DAY_MS
+                + rng.below(DAY_MS as u64 / 60_000) as i64 * 60_000;
+            let fault = Fault::new(host, kind, impact);
+            if fault.start_ms >= scored_start
+                && fault.end_ms < end
+                && fault.start_ms > last_end + 3_600_000
+            {
+                last_end = fault.end_ms;
+                faults.push(fault);
+            }
+        }
+    }
+    for scheduled in &scenario.faults {
+        if let Some(host) = host_index(&scheduled.host, scenario.hosts) {
+            let impact = scored_start
+                + i64::from(scheduled.day) * DAY_MS
+                + i64::from(scheduled.hour) * 3_600_000;
+            let fault = Fault::new(host, scheduled.kind, impact);
+            let overlaps = faults
+                .iter()
+                .any(|f| f.host == host && f.start_ms < fault.end_ms && fault.start_ms < f.end_ms);
+            if !overlaps {
+                faults.push(fault);
+            }
+        }
+    }
+    faults.sort_by_key(|f| (f.impact_ms, f.host));
+    faults
+}
+
+/// Faults per kind, for reports.
+pub fn count_by_kind(faults: &[Fault]) -> BTreeMap<&'static str, usize> {
+    let mut out = BTreeMap::new();
+    for f in faults {
+        *out.entry(f.kind.as_str()).or_insert(0) += 1;
+    }
+    out
+}

@@ -1,0 +1,179 @@
+//! Scenario files (TOML): the fleet's size, how long to run, and the fault mix. Errors come with
+//! the path of the offending key, like `ooda config check`; impossible scenarios (a fault on a
+//! host that does not exist) are named, never ignored.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::faults::FaultKind;
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Scenario {
+    /// Number of simulated hosts (`host-001` …).
+    pub hosts: usize,
+    /// Days scored.
+    pub days: u32,
+    /// Fault-free days run first so baselines have history (as a backfill gives a real agent).
+    pub warmup_days: u32,
+    pub seed: u64,
+    /// Seconds between samples.
+    pub step_secs: u64,
+    /// Random faults per host per 30 days.
+    pub faults_per_host_month: f64,
+    /// Relative weight of each fault kind in the random mix.
+    pub mix: BTreeMap<FaultKind, f64>,
+    /// Faults at fixed times, besides the random ones.
+    pub faults: Vec<ScheduledFault>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledFault {
+    /// Host name (`host-003`).
+    pub host: String,
+    pub kind: FaultKind,
+    /// Scored day (0-based) and hour the fault's impact happens at.
+    pub day: u32,
+    #[serde(default)]
+    pub hour: u32,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Self {
+            hosts: 20,
+            days: 3,
+            warmup_days: 14,
+            seed: 7,
+            step_secs: 60,
+            faults_per_host_month: 3.0,
+            mix: FaultKind::ALL.iter().map(|k| (*k, 1.0)).collect(),
+            faults: Vec::new(),
+        }
+    }
+}
+
+/// Every problem in a scenario, each with its path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.join("\n"))]
+pub struct ScenarioError(pub Vec<String>);
+
+impl Scenario {
+    pub fn from_toml(text: &str) -> Result<Self, ScenarioError> {
+        let de = toml::Deserializer::new(text);
+        let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let message = inner.message().trim().to_owned();
+            ScenarioError(vec![if path == "." {
+                message
+            } else {
+                format!("{path}: {message}")
+            }])
+        })?;
+        scenario.check()?;
+        Ok(scenario)
+    }
+
+    /// Relations serde cannot express.
+    pub fn check(&self) -> Result<(), ScenarioError> {
+        let mut errors = Vec::new();
+        if self.hosts == 0 || self.hosts > 100_000 {
+            errors.push(format!("hosts: expected 1..=100000, found {}", self.hosts));
+        }
+        if self.days == 0 {
+            errors.push("days: expected at least 1".to_owned());
+        }
+        if !(10..=3600).contains(&self.step_secs) {
+            errors.push(format!(
+                "step_secs: expected 10..=3600, found {}",
+                self.step_secs
+            ));
+        }
+        if !(0.0..=100.0).contains(&self.faults_per_host_month) {
+            errors.push(format!(
+                "faults_per_host_month: expected 0..=100, found {}",
+                self.faults_per_host_month
+            ));
+        }
+        for (kind, weight) in &self.mix {
+            if !(weight.is_finite() && *weight >= 0.0) {
+                errors.push(format!(
+                    "mix.{}: expected a weight >= 0, found {weight}",
+                    kind.as_str()
+                ));
+            }
+        }
+        if self.faults_per_host_month > 0.0 && self.mix.values().all(|w| *w <= 0.0) {
+            errors.push("mix: every weight is zero but faults_per_host_month is not".to_owned());
+        }
+        for (i, fault) in self.faults.iter().enumerate() {
+            if crate::fleet::host_index(&fault.host, self.hosts).is_none() {
+                errors.push(format!(
+                    "faults[{i}].host: no host {:?} in a fleet of {} (host-001 … {})",
+                    fault.host,
+                    self.hosts,
+                    crate::fleet::host_name(self.hosts.saturating_sub(1))
+                ));
+            }
+            if fault.day >= self.days {
+                errors.push(format!(
+                    "faults[{i}].day: expected a scored day below {}, found {}",
+                    self.days, fault.day
+                ));
+            }
+            if fault.hour > 23 {
+                errors.push(format!(
+                    "faults[{i}].hour: expected 0..=23, found {}",
+                    fault.hour
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ScenarioError(errors))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_scenarios_are_valid() {
+        for text in [
+            include_str!("../scenarios/small.toml"),
+            include_str!("../scenarios/fleet-200.toml"),
+        ] {
+            Scenario::from_toml(text).unwrap();
+        }
+    }
+
+    #[test]
+    fn errors_name_the_path() {
+        let e = Scenario::from_toml("hosts = 3\nbogus = 1").unwrap_err();
+        assert!(e.to_string().contains("bogus"), "{e}");
+        let e = Scenario::from_toml("hosts = \"many\"").unwrap_err();
+        assert!(e.to_string().starts_with("hosts:"), "{e}");
+        let e = Scenario::from_toml("[mix]\nmeteor_strike = 1.0").unwrap_err();
+        assert!(e.to_string().contains("meteor_strike"), "{e}");
+    }
+
+    #[test]
+    fn impossible_faults_are_named() {
+        let e = Scenario::from_toml(
+            "hosts = 3\ndays = 2\n[[faults]]\nhost = \"host-009\"\nkind = \"disk_full\"\nday = 5\n",
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("faults[0].host: no host \"host-009\""),
+            "{text}"
+        );
+        assert!(text.contains("faults[0].day"), "{text}");
+    }
+}
