@@ -94,18 +94,23 @@ impl Confidence {
     }
 }
 
-/// The evidence behind a finding.
+/// The evidence behind a finding. Kept small (a fleet can hold millions of findings): the rare
+/// NVD case is boxed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Evidence {
     /// A distro verdict (index into [`VulnIndex::verdicts`]).
     Distro { verdict: u32 },
     /// An NVD CPE range.
-    Cpe {
-        vendor: String,
-        product: String,
-        /// The upstream version the range ends before, when it says.
-        fixed_upstream: Option<String>,
-    },
+    Cpe(Box<CpeEvidence>),
+}
+
+/// Which NVD range matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CpeEvidence {
+    pub vendor: String,
+    pub product: String,
+    /// The upstream version the range ends before, when it says.
+    pub fixed_upstream: Option<String>,
 }
 
 /// One vulnerable source package on one host. Compact: strings are resolved by reports.
@@ -219,6 +224,34 @@ pub fn match_host(index: &VulnIndex, host_idx: usize, host: &InventoryHost) -> H
     out
 }
 
+/// An installed version parsed once, compared against many fixed versions.
+enum Prepared<'a> {
+    Deb(dpkg::DebVersion<'a>),
+    Rpm(version::rpm::Evr<'a>),
+    Text(&'a str),
+}
+
+impl<'a> Prepared<'a> {
+    fn new(scheme: Scheme, installed: &'a str) -> Result<Self, version::VersionError> {
+        Ok(match scheme {
+            Scheme::Dpkg => Prepared::Deb(dpkg::DebVersion::parse(installed)?),
+            Scheme::Rpm => Prepared::Rpm(version::rpm::Evr::parse(installed)?),
+            Scheme::Semver => {
+                version::semver::SemVer::parse_loose(installed)?;
+                Prepared::Text(installed)
+            }
+        })
+    }
+
+    fn compare(&self, scheme: Scheme, other: &str) -> Result<Ordering, version::VersionError> {
+        match self {
+            Prepared::Deb(installed) => Ok(installed.cmp(&dpkg::DebVersion::parse(other)?)),
+            Prepared::Rpm(installed) => Ok(installed.compare(&version::rpm::Evr::parse(other)?)),
+            Prepared::Text(installed) => scheme.compare(installed, other),
+        }
+    }
+}
+
 /// Distro verdicts for one source package. Returns false when the installed version could not
 /// be compared.
 fn match_distro(
@@ -230,16 +263,22 @@ fn match_distro(
     confidence: Confidence,
     findings: &mut Vec<Finding>,
 ) -> bool {
+    let Ok(prepared) = Prepared::new(scheme, installed) else {
+        return false;
+    };
     let mut ok = true;
     // Highest fixed version first: the first fix the installed version has reached covers
     // every older fix too, so one comparison dismisses a fully patched package.
     for &verdict_idx in &verdicts.fixed_descending {
         let verdict = &index.verdicts[verdict_idx as usize];
-        match judge(scheme, installed, &verdict.state, None) {
-            Ok(Verdict::Vulnerable(status)) => findings.push(Finding {
+        let FixState::Fixed { version: fixed } = &verdict.state else {
+            continue;
+        };
+        match prepared.compare(scheme, fixed) {
+            Ok(Ordering::Less) => findings.push(Finding {
                 package,
                 cve: verdict.cve,
-                status,
+                status: FindingStatus::FixAvailable,
                 source: verdict.origin.into(),
                 confidence,
                 evidence: Evidence::Distro {
@@ -359,11 +398,11 @@ fn match_cpe(
                 status,
                 source: match_source,
                 confidence,
-                evidence: Evidence::Cpe {
+                evidence: Evidence::Cpe(Box::new(CpeEvidence {
                     vendor: range.vendor.clone(),
                     product: range.product.clone(),
                     fixed_upstream,
-                },
+                })),
             });
         }
     }
@@ -518,4 +557,51 @@ pub fn explain(
         return Some((judged, verdict.origin.into()));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_stay_small() {
+        // A fleet holds millions of these: keep the common case at 32 bytes or less.
+        assert!(
+            std::mem::size_of::<Finding>() <= 32,
+            "{}",
+            std::mem::size_of::<Finding>()
+        );
+    }
+
+    #[test]
+    fn cpe_ranges() {
+        let range = |start: Option<&str>, end: Option<&str>| CpeRange {
+            part: "a".into(),
+            vendor: "v".into(),
+            product: "p".into(),
+            exact: None,
+            start_including: start.map(Into::into),
+            start_excluding: None,
+            end_including: None,
+            end_excluding: end.map(Into::into),
+        };
+        assert!(in_cpe_range(
+            "4.13.13+dfsg",
+            &range(Some("4.3.0"), Some("4.14.14"))
+        ));
+        assert!(!in_cpe_range(
+            "4.14.14",
+            &range(Some("4.3.0"), Some("4.14.14"))
+        ));
+        assert!(!in_cpe_range("4.2", &range(Some("4.3.0"), None)));
+        assert!(
+            in_cpe_range("1", &range(None, None)),
+            "no bounds: every version"
+        );
+        let exact = CpeRange {
+            exact: Some("2.0".into()),
+            ..range(None, None)
+        };
+        assert!(in_cpe_range("2.0", &exact) && !in_cpe_range("2.0.1", &exact));
+    }
 }

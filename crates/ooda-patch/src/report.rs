@@ -76,7 +76,7 @@ pub fn rows(
                         verdict.urgency.as_deref(),
                     )
                 }
-                Evidence::Cpe { fixed_upstream, .. } => (fixed_upstream.clone(), None, None, None),
+                Evidence::Cpe(cpe) => (cpe.fixed_upstream.clone(), None, None, None),
             };
             let cvss = cve.cvss.or_else(|| risk::cvss_from_urgency(urgency));
             let risk = risk::score(&RiskInput {
@@ -102,7 +102,7 @@ pub fn rows(
                 environment: host.environment,
                 internet_facing: host.internet_facing,
                 maintenance_window: host.maintenance_window.clone(),
-                package: package.name.clone(),
+                package: package.name.to_string(),
                 source: source.to_owned(),
                 installed: package.source_version().to_owned(),
                 cve: cve.id.clone(),

@@ -38,12 +38,7 @@ fn debian_host(name: &str, release: &str, packages: Vec<InstalledPackage>) -> In
 }
 
 fn package(binary: &str, source: &str, version: &str) -> InstalledPackage {
-    InstalledPackage {
-        name: binary.to_owned(),
-        version: version.to_owned(),
-        source: Some(source.to_owned()),
-        source_version: Some(version.to_owned()),
-    }
+    InstalledPackage::new(binary, version, Some(source), Some(version))
 }
 
 struct Case {

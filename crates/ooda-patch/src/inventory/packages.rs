@@ -4,6 +4,7 @@
 //! in for the source (noted on the host so reports can say so).
 
 use std::process::Command;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,15 +21,32 @@ pub const RPM_QUERY_FORMAT: &str = "%{NAME}\\t%{EPOCH}:%{VERSION}-%{RELEASE}\\t%
 
 /// One installed binary package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Strings are shared (`Arc<str>`): a fleet repeats the same names and versions on thousands of
+/// hosts, and [`crate::inventory::intern`] makes them one allocation each.
 pub struct InstalledPackage {
-    pub name: String,
-    pub version: String,
+    pub name: Arc<str>,
+    pub version: Arc<str>,
     /// Source package; `None` when the collector could not say (then the binary name is used).
-    pub source: Option<String>,
-    pub source_version: Option<String>,
+    pub source: Option<Arc<str>>,
+    pub source_version: Option<Arc<str>>,
 }
 
 impl InstalledPackage {
+    pub fn new(
+        name: &str,
+        version: &str,
+        source: Option<&str>,
+        source_version: Option<&str>,
+    ) -> Self {
+        Self {
+            name: Arc::from(name),
+            version: Arc::from(version),
+            source: source.map(Arc::from),
+            source_version: source_version.map(Arc::from),
+        }
+    }
+
     pub fn source_name(&self) -> &str {
         self.source.as_deref().unwrap_or(&self.name)
     }
@@ -72,18 +90,13 @@ pub fn parse_dpkg_query(text: &str) -> Parsed<InstalledPackage> {
             parsed.skip(|| format!("line {}: {name} {version:?}: {error}", number + 1));
             continue;
         }
-        let non_empty = |i: usize| {
-            cells
-                .get(i)
-                .filter(|c| !c.is_empty())
-                .map(|c| (*c).to_owned())
-        };
-        parsed.records.push(InstalledPackage {
-            name: name.to_owned(),
-            version: version.to_owned(),
-            source: non_empty(2),
-            source_version: non_empty(3),
-        });
+        let non_empty = |i: usize| cells.get(i).copied().filter(|c| !c.is_empty());
+        parsed.records.push(InstalledPackage::new(
+            name,
+            version,
+            non_empty(2),
+            non_empty(3),
+        ));
     }
     parsed
 }
@@ -103,16 +116,10 @@ pub fn parse_rpm_query(text: &str) -> Parsed<InstalledPackage> {
             parsed.skip(|| format!("line {}: expected NAME<TAB>EVR, found {line:?}", number + 1));
             continue;
         }
-        let source = cells
-            .get(2)
-            .and_then(|srpm| source_rpm_name(srpm))
-            .map(str::to_owned);
-        parsed.records.push(InstalledPackage {
-            name: name.to_owned(),
-            version: evr.to_owned(),
-            source,
-            source_version: Some(evr.to_owned()),
-        });
+        let source = cells.get(2).and_then(|srpm| source_rpm_name(srpm));
+        parsed
+            .records
+            .push(InstalledPackage::new(name, evr, source, Some(evr)));
     }
     parsed
 }
@@ -162,12 +169,9 @@ pub fn parse_ansible_facts(text: &str) -> std::result::Result<Parsed<InstalledPa
                 (Some(epoch), None) if !version.contains(':') => format!("{epoch}:{version}"),
                 _ => version,
             };
-            parsed.records.push(InstalledPackage {
-                name: name.clone(),
-                version: full,
-                source: None,
-                source_version: None,
-            });
+            parsed
+                .records
+                .push(InstalledPackage::new(name, &full, None, None));
         }
     }
     Ok(parsed)
@@ -281,7 +285,7 @@ ghost\t\t\t\n\
 bad\tnot a version\n\
 bash\t5.2.15-2+b2\tbash\t5.2.15-2\n";
         let parsed = parse_dpkg_query(text);
-        let names: Vec<&str> = parsed.records.iter().map(|p| p.name.as_str()).collect();
+        let names: Vec<&str> = parsed.records.iter().map(|p| &*p.name).collect();
         assert_eq!(names, ["libssl3", "zlib1g", "bash"]);
         assert_eq!(parsed.records[0].source_name(), "openssl");
         assert_eq!(
@@ -300,7 +304,7 @@ gpg-pubkey\t(none):fd431d51-4ae0493b\t(none)\n";
         let (format, parsed) = parse_any(text).unwrap();
         assert_eq!(format, PackageFormat::Rpm);
         assert_eq!(parsed.records[0].source_name(), "openssl");
-        assert_eq!(parsed.records[1].version, "4.4.20-4.el8");
+        assert_eq!(&*parsed.records[1].version, "4.4.20-4.el8");
         assert_eq!(parsed.records[2].source_name(), "gpg-pubkey");
     }
 
@@ -312,7 +316,7 @@ gpg-pubkey\t(none):fd431d51-4ae0493b\t(none)\n";
             "broken":[{"name":"broken"}]}}, "changed": false}"#;
         let (format, parsed) = parse_any(text).unwrap();
         assert_eq!(format, PackageFormat::AnsibleFacts);
-        let versions: Vec<&str> = parsed.records.iter().map(|p| p.version.as_str()).collect();
+        let versions: Vec<&str> = parsed.records.iter().map(|p| &*p.version).collect();
         assert_eq!(versions, ["5.2.15-2+b2", "1:1.1.1k-6.el8"]);
         assert_eq!(parsed.skipped, 1);
     }
