@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::MonitorError;
 
 /// The whole `[monitor]` section.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MonitorConfig {
     pub baseline: BaselineConfig,
@@ -28,22 +28,6 @@ pub struct MonitorConfig {
     pub calendar: Vec<CalendarEvent>,
     /// Metric name → class, overriding the class guessed from the name.
     pub classes: BTreeMap<String, MetricClass>,
-}
-
-impl Default for MonitorConfig {
-    fn default() -> Self {
-        Self {
-            baseline: BaselineConfig::default(),
-            scoring: ScoringConfig::default(),
-            cold_start: ColdStartConfig::default(),
-            correlation: CorrelationConfig::default(),
-            precursor: PrecursorConfig::default(),
-            fusion: FusionConfig::default(),
-            grouping: GroupingConfig::default(),
-            calendar: Vec::new(),
-            classes: BTreeMap::new(),
-        }
-    }
 }
 
 impl MonitorConfig {

@@ -163,14 +163,13 @@ impl Relations {
         let w = old + 1.0;
         let n = self.n;
         let delta: Vec<f64> = row.iter().zip(&self.mean).map(|(x, m)| x - m).collect();
-        for i in 0..n {
-            self.mean[i] += delta[i] / w;
+        for (m, d) in self.mean.iter_mut().zip(&delta) {
+            *m += d / w;
         }
-        for i in 0..n {
-            let after_i = row[i] - self.mean[i];
-            for j in 0..n {
-                let c = &mut self.cov[i * n + j];
-                *c = (old * *c + delta[j] * after_i) / w;
+        for (i, (x, m)) in row.iter().zip(&self.mean).enumerate() {
+            let after_i = x - m;
+            for (c, d) in self.cov[i * n..(i + 1) * n].iter_mut().zip(&delta) {
+                *c = (old * *c + d * after_i) / w;
             }
         }
         self.weight = w;

@@ -51,6 +51,9 @@ pub struct PrecursorMatch {
     pub onset_order: Vec<String>,
 }
 
+/// A window's signature (mean signed z per metric) and onsets (metric index, first time).
+type Signature = (Vec<f64>, Vec<(usize, i64)>);
+
 /// The recent z-scores of one host, oldest first.
 #[derive(Debug, Clone)]
 struct ZWindow {
@@ -58,12 +61,7 @@ struct ZWindow {
 }
 
 impl ZWindow {
-    fn signature(
-        &self,
-        from_ms: i64,
-        to_ms: i64,
-        n: usize,
-    ) -> Option<(Vec<f64>, Vec<(usize, i64)>)> {
+    fn signature(&self, from_ms: i64, to_ms: i64, n: usize) -> Option<Signature> {
         let mut sum = vec![0.0; n];
         let mut count = 0usize;
         let mut onsets: Vec<(usize, i64)> = Vec::new();

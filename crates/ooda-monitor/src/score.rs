@@ -45,7 +45,8 @@ impl Level {
 /// warning threshold, rising with the evidence and never reaching 1. Monotone, so ranking by
 /// score is ranking by evidence.
 pub fn unit_score(strength: f64, warning: f64) -> f64 {
-    if !(strength > 0.0) || !(warning > 0.0) {
+    // Written so that NaN lands here too.
+    if strength.is_nan() || warning.is_nan() || strength <= 0.0 || warning <= 0.0 {
         return 0.0;
     }
     let r = strength / warning;

@@ -49,13 +49,17 @@ pub fn write_csv(out: &mut impl Write, rows: usize, series: usize) -> std::io::R
             secs % 60
         );
         let phase = secs as f64 / 86_400.0 * std::f64::consts::TAU;
-        for c in 0..series {
+        for (c, name) in columns.iter().enumerate() {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             let noise = (state % 10_000) as f64 / 10_000.0;
-            let spike = if state % 50_000 == 0 { 40.0 } else { 0.0 };
-            let v = if columns[c].ends_with("_total") {
+            let spike = if state.is_multiple_of(50_000) {
+                40.0
+            } else {
+                0.0
+            };
+            let v = if name.ends_with("_total") {
                 counter += 100.0 + 50.0 * phase.sin() + 10.0 * noise;
                 counter
             } else {
