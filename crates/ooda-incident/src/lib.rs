@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod postmortem;
 pub mod reasoner;
 pub mod register;
+pub mod responder;
 pub mod runbook;
 pub mod triage;
 pub mod verify;

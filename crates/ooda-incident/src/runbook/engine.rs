@@ -117,6 +117,17 @@ impl Engine<'_> {
         self.run_from(runbook, ctx, step, Some(answer), records)
     }
 
+    /// Continues at position `step` (after the kill switch was turned off).
+    pub fn resume_at(
+        &self,
+        runbook: &Runbook,
+        ctx: &RunContext,
+        step: usize,
+        records: Vec<StepRecord>,
+    ) -> Run {
+        self.run_from(runbook, ctx, step, None, records)
+    }
+
     fn run_from(
         &self,
         runbook: &Runbook,

@@ -1,0 +1,591 @@
+//! The responder: the incident pillar's loop. Alert → incident → triage → evidence → reasoner →
+//! decision by confidence → runbook through the Gate → verification → close with a post-mortem,
+//! or escalate with the full report.
+//!
+//! It holds a Gate port, never an actuator; it acts only on a validated report, a known host and
+//! a runbook from the library; everything it learns or decides is persisted before it moves on.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ooda_core::{Alert, Event, EventKind, Host, HostClass, IncidentId, SharedClock};
+use serde::{Deserialize, Serialize};
+
+use crate::catalogue::Catalogue;
+use crate::evidence::{
+    gather, Evidence, EvidenceItem, EvidenceRef, LogTemplate, MetricReading, Observation, Probe,
+    ProbeQuery,
+};
+use crate::gate::ActionGate;
+use crate::lifecycle::{Incident, IncidentState};
+use crate::postmortem::{self, IncidentResult};
+use crate::reasoner::{Case, Reasoner, Report, Tools};
+use crate::register::{Attached, Register};
+use crate::runbook::engine::{Engine, Observer, Run, RunContext, RunOutcome, StepRecord};
+use crate::runbook::Runbook;
+use crate::triage::{self, PastIncident, SimilarIndex, TriageDecision};
+use crate::verify::{Verdict, Verification, VerifyWindow};
+use crate::{IncidentError, Result};
+
+/// The current values of an incident's triggering signals, read synchronously (verification and
+/// the engine's re-evaluation between steps).
+pub trait SignalSource: Send + Sync {
+    fn readings(&self, incident: &Incident) -> std::result::Result<Vec<MetricReading>, String>;
+}
+
+/// Something people should hear about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    /// `acting`, `approval_needed`, `paused`, `escalated`, `resolved`.
+    pub kind: String,
+    pub incident: IncidentId,
+    pub title: String,
+    /// Markdown: for escalations, the full report.
+    pub text: String,
+}
+
+/// The notification port (webhook, Slack, …). Delivery problems are the adapter's to log; they
+/// never fail the incident.
+pub trait Notify: Send + Sync {
+    fn notify(&self, notification: &Notification);
+}
+
+/// Thresholds and timings. The bands mirror the shipped governance policy (which decides
+/// again, independently, for every action).
+#[derive(Debug, Clone)]
+pub struct ResponderConfig {
+    /// Above this: act alone.
+    pub act_above: f64,
+    /// From this to `act_above`: act and notify. Below: escalate, no action.
+    pub notify_from: f64,
+    pub probe_timeout: Duration,
+    pub look_back: Duration,
+    pub verify_window: VerifyWindow,
+}
+
+impl Default for ResponderConfig {
+    fn default() -> Self {
+        Self {
+            act_above: 0.85,
+            notify_from: 0.65,
+            probe_timeout: Duration::from_secs(5),
+            look_back: Duration::from_secs(4 * 3600),
+            verify_window: VerifyWindow::default(),
+        }
+    }
+}
+
+/// Where a runbook run stands between calls (parked for approval, paused by the kill switch).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Progress {
+    runbook: String,
+    step: usize,
+    approval: Option<u64>,
+    records: Vec<StepRecord>,
+}
+
+pub struct Responder {
+    pub register: Register,
+    catalogue: Catalogue,
+    runbooks: Vec<Runbook>,
+    reasoner: Arc<dyn Reasoner>,
+    index: Mutex<Box<dyn SimilarIndex>>,
+    probes: Vec<Arc<dyn Probe>>,
+    gate: Arc<dyn ActionGate>,
+    facts: Arc<dyn ooda_govern::Facts>,
+    signals: Arc<dyn SignalSource>,
+    notifier: Arc<dyn Notify>,
+    clock: SharedClock,
+    config: ResponderConfig,
+}
+
+impl std::fmt::Debug for Responder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Responder").finish_non_exhaustive()
+    }
+}
+
+/// What a [`Responder`] is built from.
+pub struct ResponderParts {
+    pub register: Register,
+    pub catalogue: Catalogue,
+    pub runbooks: Vec<Runbook>,
+    pub reasoner: Arc<dyn Reasoner>,
+    pub index: Box<dyn SimilarIndex>,
+    pub probes: Vec<Arc<dyn Probe>>,
+    pub gate: Arc<dyn ActionGate>,
+    pub facts: Arc<dyn ooda_govern::Facts>,
+    pub signals: Arc<dyn SignalSource>,
+    pub notifier: Arc<dyn Notify>,
+    pub clock: SharedClock,
+    pub config: ResponderConfig,
+}
+
+impl Responder {
+    /// Builds the responder and loads the stored history into the similar-incident index.
+    pub fn new(parts: ResponderParts) -> Result<Self> {
+        let mut index = parts.index;
+        let history = parts.register.history()?;
+        if !history.is_empty() {
+            index.add(&history)?;
+        }
+        Ok(Self {
+            register: parts.register,
+            catalogue: parts.catalogue,
+            runbooks: parts.runbooks,
+            reasoner: parts.reasoner,
+            index: Mutex::new(index),
+            probes: parts.probes,
+            gate: parts.gate,
+            facts: parts.facts,
+            signals: parts.signals,
+            notifier: parts.notifier,
+            clock: parts.clock,
+            config: parts.config,
+        })
+    }
+
+    /// Handles one bus event idempotently (at-least-once delivery): alerts open or join
+    /// incidents; everything else is ignored.
+    pub async fn handle_event(&self, event: &Event) -> Result<Option<IncidentId>> {
+        let alert = match &event.kind {
+            EventKind::AlertOpened(alert) | EventKind::AlertUpdated(alert) => alert,
+            _ => return Ok(None),
+        };
+        if !self.register.store().mark_processed("incident", event.id)? {
+            return Ok(None);
+        }
+        self.handle_alert(alert).await.map(Some)
+    }
+
+    /// Runs an alert through the whole loop, as far as it can go now.
+    pub async fn handle_alert(&self, alert: &Alert) -> Result<IncidentId> {
+        let (attached, mut incident) = self.register.attach(alert)?;
+        let id = attached.incident();
+        if !matches!(attached, Attached::Opened(_)) {
+            return Ok(id);
+        }
+        // Triage.
+        let triage = {
+            let index = self.index.lock().map_err(|_| IncidentError::Index("index lock poisoned".into()))?;
+            triage::triage(&incident, &self.catalogue, index.as_ref())?
+        };
+        incident.severity = triage.severity;
+        incident.cause = triage.cause.clone();
+        self.register.put_doc(id, "triage", &triage)?;
+        let similar_note = triage
+            .similar
+            .iter()
+            .map(|s| format!("{} ({})", s.incident, s.cause.as_deref().unwrap_or("?")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.register.transition(
+            &mut incident,
+            IncidentState::Triaged,
+            format!(
+                "classified as {}; similar: {}",
+                triage.cause.as_deref().unwrap_or("unknown"),
+                if similar_note.is_empty() { "none".into() } else { similar_note }
+            ),
+        )?;
+        // Evidence, concurrently.
+        self.register.transition(&mut incident, IncidentState::Investigating, "gathering evidence")?;
+        let query = ProbeQuery {
+            incident: id,
+            host: incident.host.clone(),
+            labels: incident.labels.clone(),
+            at: self.clock.now(),
+            look_back: self.config.look_back,
+        };
+        let mut evidence = gather(&self.probes, &query, self.config.probe_timeout).await;
+        for item in alert_evidence(alert) {
+            evidence.push(item);
+        }
+        for item in &evidence.items {
+            self.register.put_evidence(item)?;
+        }
+        let refs: Vec<EvidenceRef> = evidence.items.iter().map(|i| i.id.clone()).collect();
+        self.register.put_doc(id, "evidence", &refs)?;
+        self.register.put_doc(id, "gaps", &evidence.gaps)?;
+        incident.note(
+            format!("evidence: {} items, {} gaps", evidence.items.len(), evidence.gaps.len()),
+            self.clock.now(),
+        );
+        // Reasoner.
+        let tools = Tools::new(self.probes.clone(), query, self.config.probe_timeout);
+        let case = Case {
+            incident: &incident,
+            evidence: &evidence,
+            similar: &triage.similar,
+        };
+        let report = match self.reasoner.investigate(case, &tools).await {
+            Ok(report) => match report.validate(&self.catalogue, &self.runbooks, &evidence) {
+                Ok(()) => report,
+                Err(reason) => {
+                    return self.escalate(&mut incident, None, &[], &format!("reasoner report refused: {reason}"));
+                }
+            },
+            Err(error) => return self.escalate(&mut incident, None, &[], &format!("reasoner failed: {error}")),
+        };
+        incident.cause = report.root_cause.clone();
+        incident.confidence = Some(report.confidence);
+        self.register.put_doc(id, "report", &report)?;
+        self.register.save(&incident)?;
+        // Decide by confidence.
+        if let TriageDecision::Escalate { reason } = &triage.decision {
+            return self.escalate(&mut incident, Some(&report), &[], reason);
+        }
+        if report.confidence < self.config.notify_from {
+            let reason = format!(
+                "confidence {:.2} is below {:.2}: escalating with the report, no action",
+                report.confidence, self.config.notify_from
+            );
+            return self.escalate(&mut incident, Some(&report), &[], &reason);
+        }
+        let Some(runbook) = report
+            .proposed_actions
+            .first()
+            .and_then(|p| self.runbooks.iter().find(|r| r.id == p.runbook))
+            .cloned()
+        else {
+            return self.escalate(&mut incident, Some(&report), &[], "no runbook proposed");
+        };
+        incident.runbook = Some(runbook.id.clone());
+        let reason = format!(
+            "{} at {:.2} confidence: running runbook {}",
+            report.root_cause.as_deref().unwrap_or("?"),
+            report.confidence,
+            runbook.id
+        );
+        self.register.transition(&mut incident, IncidentState::Acting, reason.clone())?;
+        if report.confidence <= self.config.act_above {
+            self.notifier.notify(&Notification {
+                kind: "acting".into(),
+                incident: id,
+                title: format!("acting on {}", incident.title),
+                text: reason,
+            });
+        }
+        let ctx = self.context(&incident, &evidence, report.confidence);
+        let run = self.engine_for(&incident, |engine| engine.run(&runbook, &ctx));
+        self.after_run(&mut incident, &report, &runbook, run)?;
+        Ok(id)
+    }
+
+    fn engine_for<T>(&self, incident: &Incident, f: impl FnOnce(&Engine<'_>) -> T) -> T {
+        let observer = IncidentObserver {
+            responder: self,
+            incident,
+        };
+        let engine = Engine {
+            gate: self.gate.as_ref(),
+            observer: &observer,
+        };
+        f(&engine)
+    }
+
+    /// Runbook variables: the alert's labels, the host, and what evidence knows (the previous
+    /// release from the deploys probe).
+    fn context(&self, incident: &Incident, evidence: &Evidence, confidence: f64) -> RunContext {
+        let mut vars: BTreeMap<String, String> = incident.labels.clone();
+        let mut host = Host::new(incident.host.clone().unwrap_or_default());
+        if let Some(name) = &incident.host {
+            vars.insert("host".into(), name.clone());
+        }
+        for item in &evidence.items {
+            match &item.observation {
+                Observation::Cmdb { record } => host.class = HostClass::new(record.class.clone()),
+                Observation::Deploys { deploys } => {
+                    if let Some(previous) = deploys.last().and_then(|d| d.previous_version.clone()) {
+                        vars.entry("previous_version".into()).or_insert(previous);
+                    }
+                }
+                _ => {}
+            }
+        }
+        RunContext {
+            incident: incident.id,
+            host,
+            confidence,
+            vars,
+            reason: format!("incident {}: {}", incident.id, incident.title),
+        }
+    }
+
+    fn after_run(&self, incident: &mut Incident, report: &Report, runbook: &Runbook, run: Run) -> Result<()> {
+        let id = incident.id;
+        // A run carries every record since the runbook started (resumes pass them on).
+        let actions = run.records.clone();
+        self.register.put_doc(id, "actions", &actions)?;
+        for record in &run.records {
+            incident.note(
+                format!(
+                    "{}{} → {}",
+                    if record.rollback { "rollback " } else { "step " },
+                    record.step,
+                    serde_json::to_string(&record.answer).unwrap_or_default()
+                ),
+                self.clock.now(),
+            );
+        }
+        match run.outcome {
+            RunOutcome::Resolved { .. } | RunOutcome::Completed => {
+                self.register.transition(incident, IncidentState::Verifying, "runbook done: verifying")?;
+                let verification = Verification::start(self.clock.now(), self.config.verify_window);
+                self.register.put_doc(id, "verification", &verification)?;
+                Ok(())
+            }
+            RunOutcome::Parked { step, approval } => {
+                let progress = Progress {
+                    runbook: runbook.id.clone(),
+                    step,
+                    approval: Some(approval),
+                    records: run.records,
+                };
+                self.register.put_doc(id, "progress", &progress)?;
+                incident.note(format!("step {step} waits for approval {approval}"), self.clock.now());
+                self.register.save(incident)?;
+                self.notifier.notify(&Notification {
+                    kind: "approval_needed".into(),
+                    incident: id,
+                    title: format!("approval {approval} needed for {}", incident.title),
+                    text: report.post_mortem.clone(),
+                });
+                Ok(())
+            }
+            RunOutcome::Paused { step } => {
+                let progress = Progress {
+                    runbook: runbook.id.clone(),
+                    step,
+                    approval: None,
+                    records: run.records,
+                };
+                self.register.put_doc(id, "progress", &progress)?;
+                self.register.transition(incident, IncidentState::Paused, "kill switch is on: paused before the next step")?;
+                self.notifier.notify(&Notification {
+                    kind: "paused".into(),
+                    incident: id,
+                    title: format!("paused: {}", incident.title),
+                    text: "the kill switch is on".into(),
+                });
+                Ok(())
+            }
+            RunOutcome::Stopped { reason, .. } => {
+                self.register.record_runbook(&runbook.id, false)?;
+                self.escalate(incident, Some(report), &actions, &format!("runbook {} stopped: {reason}", runbook.id))
+                    .map(|_| ())
+            }
+        }
+    }
+
+    /// Continues a run parked for approval (after a human decided) or paused by the kill switch
+    /// (after it was turned off).
+    pub fn resume(&self, id: IncidentId) -> Result<IncidentState> {
+        let mut incident = self.register.get(id)?;
+        let progress: Progress = self
+            .register
+            .doc(id, "progress")?
+            .ok_or_else(|| IncidentError::NotFound(format!("{id}: no runbook waiting")))?;
+        let report: Report = self
+            .register
+            .doc(id, "report")?
+            .ok_or_else(|| IncidentError::NotFound(format!("{id}: no report")))?;
+        let runbook = self
+            .runbooks
+            .iter()
+            .find(|r| r.id == progress.runbook)
+            .cloned()
+            .ok_or_else(|| IncidentError::Runbook {
+                runbook: progress.runbook.clone(),
+                reason: "no longer in the library".into(),
+            })?;
+        let evidence = self.stored_evidence(id)?;
+        let ctx = self.context(&incident, &evidence, report.confidence);
+        if incident.state == IncidentState::Paused {
+            if self.gate.paused() {
+                return Ok(incident.state);
+            }
+            self.register.transition(&mut incident, IncidentState::Acting, "kill switch off: resuming")?;
+        }
+        self.register.put_doc(id, "progress", &Option::<Progress>::None)?;
+        let run = self.engine_for(&incident, |engine| match progress.approval {
+            Some(approval) => engine.resume(&runbook, &ctx, progress.step, approval, progress.records.clone()),
+            None => engine.resume_at(&runbook, &ctx, progress.step, progress.records.clone()),
+        });
+        self.after_run(&mut incident, &report, &runbook, run)?;
+        Ok(incident.state)
+    }
+
+    fn stored_evidence(&self, id: IncidentId) -> Result<Evidence> {
+        let refs: Vec<EvidenceRef> = self.register.doc(id, "evidence")?.unwrap_or_default();
+        let mut evidence = Evidence::default();
+        for r in refs {
+            if let Some(item) = self.register.evidence(&r)? {
+                evidence.push(item);
+            }
+        }
+        evidence.gaps = self.register.doc(id, "gaps")?.unwrap_or_default();
+        Ok(evidence)
+    }
+
+    /// One verification look for every incident being verified. Call every minute or so
+    /// (virtual time in tests). Returns the incidents that changed state.
+    pub fn tick(&self) -> Result<Vec<(IncidentId, IncidentState)>> {
+        let mut changed = Vec::new();
+        for mut incident in self.register.list()? {
+            if incident.state != IncidentState::Verifying {
+                continue;
+            }
+            let id = incident.id;
+            let Some(mut verification) = self.register.doc::<Verification>(id, "verification")? else {
+                continue;
+            };
+            let in_band = match self.signals.readings(&incident) {
+                Ok(readings) if !readings.is_empty() => {
+                    Some(readings.iter().all(|r| r.value >= r.low && r.value <= r.high))
+                }
+                _ => None,
+            };
+            let verdict = verification.observe(self.clock.now(), in_band);
+            self.register.put_doc(id, "verification", &verification)?;
+            let report: Option<Report> = self.register.doc(id, "report")?;
+            let actions: Vec<StepRecord> = self.register.doc(id, "actions")?.unwrap_or_default();
+            match verdict {
+                Verdict::Watching => {}
+                Verdict::Passed => {
+                    self.register.transition(&mut incident, IncidentState::Resolved, format!("verified: {}", verification.reason))?;
+                    self.register.transition(&mut incident, IncidentState::Closed, "auto-closed after verification")?;
+                    if let Some(runbook) = &incident.runbook {
+                        self.register.record_runbook(runbook, true)?;
+                    }
+                    self.learn(&incident, true)?;
+                    let result = self.write_result(&incident, report.as_ref(), &actions)?;
+                    self.notifier.notify(&Notification {
+                        kind: "resolved".into(),
+                        incident: id,
+                        title: format!("resolved: {}", incident.title),
+                        text: result.post_mortem,
+                    });
+                    changed.push((id, incident.state));
+                }
+                Verdict::Failed => {
+                    if let Some(runbook) = &incident.runbook {
+                        self.register.record_runbook(runbook, false)?;
+                    }
+                    let reason = format!("verification failed: {}", verification.reason);
+                    self.escalate(&mut incident, report.as_ref(), &actions, &reason)?;
+                    changed.push((id, incident.state));
+                }
+            }
+        }
+        Ok(changed)
+    }
+
+    fn learn(&self, incident: &Incident, resolved: bool) -> Result<()> {
+        let past = PastIncident {
+            id: incident.id.to_string(),
+            cause: incident.cause.clone(),
+            text: incident.text.join(" "),
+            resolved,
+        };
+        self.register.learn(past.clone())?;
+        let mut index = self.index.lock().map_err(|_| IncidentError::Index("index lock poisoned".into()))?;
+        index.add(&[past])
+    }
+
+    fn write_result(&self, incident: &Incident, report: Option<&Report>, actions: &[StepRecord]) -> Result<IncidentResult> {
+        let refs: Vec<EvidenceRef> = self.register.doc(incident.id, "evidence")?.unwrap_or_default();
+        let result = postmortem::write(incident, report, actions, &refs);
+        self.register.put_doc(incident.id, "result", &result)?;
+        Ok(result)
+    }
+
+    fn escalate(&self, incident: &mut Incident, report: Option<&Report>, actions: &[StepRecord], reason: &str) -> Result<IncidentId> {
+        self.register.transition(incident, IncidentState::Escalated, reason)?;
+        self.learn(incident, false)?;
+        let result = self.write_result(incident, report, actions)?;
+        self.notifier.notify(&Notification {
+            kind: "escalated".into(),
+            incident: incident.id,
+            title: format!("escalated: {}", incident.title),
+            text: format!("{reason}\n\n{}", result.post_mortem),
+        });
+        Ok(incident.id)
+    }
+}
+
+/// The alert itself as evidence: its anomalies as metric readings, its log lines as templates.
+pub fn alert_evidence(alert: &Alert) -> Vec<EvidenceItem> {
+    let mut items = Vec::new();
+    let readings: Vec<MetricReading> = alert
+        .members
+        .iter()
+        .filter(|m| m.value.is_finite() && m.expected.is_finite())
+        .map(|m| {
+            // The detector's expectation bounds the band on the side the value left it.
+            let (low, high) = if m.value > m.expected {
+                (f64::MIN, m.expected)
+            } else {
+                (m.expected, f64::MAX)
+            };
+            MetricReading {
+                metric: m.series.metric.clone(),
+                value: m.value,
+                low,
+                high,
+            }
+        })
+        .collect();
+    if !readings.is_empty() {
+        items.push(EvidenceItem::new("alert", Observation::Metrics { readings }));
+    }
+    let templates: Vec<LogTemplate> = alert
+        .enrichment
+        .iter()
+        .map(|l| LogTemplate {
+            template: l.template.clone(),
+            count: l.count,
+        })
+        .collect();
+    if !templates.is_empty() {
+        items.push(EvidenceItem::new("alert", Observation::Logs { templates }));
+    }
+    items
+}
+
+struct IncidentObserver<'a> {
+    responder: &'a Responder,
+    incident: &'a Incident,
+}
+
+impl Observer for IncidentObserver<'_> {
+    fn signal_present(&self, signal: &str) -> Option<bool> {
+        let readings = self.responder.signals.readings(self.incident).ok()?;
+        let catalogue = &self.responder.catalogue;
+        let watched = readings
+            .iter()
+            .any(|r| catalogue.metric_signals_watched(&r.metric).contains(&signal));
+        if !watched {
+            return None;
+        }
+        Some(readings.iter().any(|r| {
+            catalogue
+                .metric_signals(&r.metric, r.value, r.low, r.high)
+                .contains(&signal)
+        }))
+    }
+
+    fn precondition(&self, name: &str, request: &ooda_core::ActionRequest) -> std::result::Result<bool, String> {
+        use ooda_govern::Precondition as P;
+        let precondition = match name {
+            "replication_healthy" => P::ReplicationHealthy,
+            "path_allowlisted" => P::PathAllowlisted,
+            "template_approved" => P::TemplateApproved,
+            "previous_release_available" => P::PreviousReleaseAvailable,
+            "host_drained" => P::HostDrained,
+            other => return Err(format!("unknown precondition {other:?}")),
+        };
+        self.responder.facts.precondition(precondition, request)
+    }
+}
