@@ -574,6 +574,20 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_example_parses() {
+        let readme = include_str!("../README.md");
+        let start = readme.find("```toml\n").expect("a toml block") + 8;
+        let len = readme[start..].find("```").expect("closed");
+        let config =
+            MonitorConfig::from_toml(&readme[start..start + len]).expect("README config parses");
+        assert_eq!(
+            config.scoring.min_series,
+            MonitorConfig::default().scoring.min_series
+        );
+        assert_eq!(config.calendar.len(), 1);
+    }
+
+    #[test]
     fn empty_document_is_the_defaults() {
         assert_eq!(
             MonitorConfig::from_toml("").expect("empty parses"),
