@@ -99,3 +99,51 @@ fn output_is_bounded_and_slow_commands_are_killed() {
     assert!(err.len() < 400, "output bounded: {} bytes", err.len());
     drop(dir);
 }
+
+/// Real `ansible-playbook` (installed by `scripts/test`) against localhost with a local
+/// connection: the playbook writes a file in a temp dir; an unapproved template never runs.
+#[test]
+fn ansible_playbooks_run_against_localhost() {
+    assert!(
+        std::process::Command::new("ansible-playbook").arg("--version").output().is_ok(),
+        "ansible-playbook is not installed; scripts/test installs the Debian package `ansible`"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let books = dir.path().join("playbooks");
+    std::fs::create_dir_all(&books).unwrap();
+    let marker = dir.path().join("marker.txt");
+    std::fs::write(
+        books.join("touch-marker.yml"),
+        format!(
+            "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - name: write the marker\n      ansible.builtin.copy:\n        dest: {}\n        content: \"ooda was here\\n\"\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    let config = LocalConfig {
+        timeout: Duration::from_secs(300),
+        max_output: 4096,
+        ..LocalConfig::default()
+    }
+    .with_ansible(books.clone());
+    let a = LocalActuator::new(config);
+    let out = a
+        .run(&Action::RunTemplate {
+            template: "touch-marker".into(),
+        })
+        .unwrap_or_else(|e| panic!("playbook failed: {e}"));
+    assert!(out.contains("ok=") || out.contains("changed="), "{out}");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "ooda was here\n");
+    let err = a
+        .run(&Action::RunTemplate {
+            template: "not-approved".into(),
+        })
+        .unwrap_err();
+    assert!(err.contains("not an approved playbook"), "{err}");
+}
+
+#[test]
+fn systemd_is_an_argv_row() {
+    let config = LocalConfig::default().with_systemd();
+    assert_eq!(config.commands[0].argv, vec!["systemctl", "restart", "{service}"]);
+}
