@@ -318,7 +318,7 @@ impl Default for ScoringConfig {
             alone_ratio: 3.0,
             hold_fraction: 0.5,
             keep_firing_for: Duration::ZERO,
-            tail_quantile: 0.0,
+            tail_quantile: 0.995,
             tail_step: 0.05,
             ewma_alpha: 0.0,
         }
