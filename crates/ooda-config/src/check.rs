@@ -156,7 +156,13 @@ pub fn check(text: &str) -> Result<Config, Vec<ConfigError>> {
         config.sources = array("sources", value, &mut errors, |path, item, errors| {
             tagged(path, item, errors, |kind, path, rest, errors| match kind {
                 "host" => section::<HostSourceConfig>(path, rest, errors).map(SourceConfig::Host),
-                _ => unknown_kind(path, kind, &["host"], errors),
+                "scrape" => section::<ooda_connect::scrape::ScrapeConfig>(path, rest, errors)
+                    .map(SourceConfig::Scrape),
+                "prometheus" => {
+                    section::<ooda_connect::prometheus::PrometheusConfig>(path, rest, errors)
+                        .map(SourceConfig::Prometheus)
+                }
+                _ => unknown_kind(path, kind, &["host", "scrape", "prometheus"], errors),
             })
         });
     }

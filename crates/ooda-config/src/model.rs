@@ -7,7 +7,8 @@ use ooda_core::Host;
 use serde::Deserialize;
 
 use crate::defaults;
-use crate::types::{HttpUrl, ListenAddr, Seconds, Secret};
+use crate::types::{HttpUrl, ListenAddr, Secret, Seconds};
+pub use ooda_connect::host::HostSourceConfig;
 
 /// The whole file.
 #[derive(Debug, Clone)]
@@ -137,82 +138,27 @@ impl Default for MemoryBusConfig {
 pub enum SourceConfig {
     /// This host's /proc and /sys.
     Host(HostSourceConfig),
+    /// An exposition-format target (node-exporter, an application's `/metrics`).
+    Scrape(ooda_connect::scrape::ScrapeConfig),
+    /// A Prometheus or VictoriaMetrics server: live queries and baseline backfill.
+    Prometheus(ooda_connect::prometheus::PrometheusConfig),
 }
 
 impl SourceConfig {
     pub fn name(&self) -> &str {
         match self {
             SourceConfig::Host(c) => &c.name,
+            SourceConfig::Scrape(c) => &c.name,
+            SourceConfig::Prometheus(c) => &c.name,
         }
     }
 
     pub fn kind(&self) -> &'static str {
         match self {
             SourceConfig::Host(_) => "host",
+            SourceConfig::Scrape(_) => "scrape",
+            SourceConfig::Prometheus(_) => "prometheus",
         }
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HostSourceConfig {
-    /// Unique source name (metrics and logs use it).
-    #[serde(default = "default_host_source_name")]
-    pub name: String,
-    #[serde(default = "default_host_interval")]
-    pub interval: Seconds,
-    /// The `host` label on this host's series; defaults to the kernel's host name.
-    #[serde(default)]
-    pub host_label: Option<String>,
-    /// Root of procfs (tests point it at a fixture).
-    #[serde(default = "default_proc")]
-    pub proc_path: PathBuf,
-    /// Root of sysfs.
-    #[serde(default = "default_sys")]
-    pub sys_path: PathBuf,
-    /// Filesystem types not reported (virtual filesystems by default).
-    #[serde(default = "default_ignored_fs")]
-    pub ignore_filesystems: Vec<String>,
-    /// Block and network device name prefixes not reported (`loop`, `ram`, `lo` by default).
-    #[serde(default = "default_ignored_devices")]
-    pub ignore_devices: Vec<String>,
-}
-
-fn default_host_source_name() -> String {
-    "host".to_owned()
-}
-fn default_host_interval() -> Seconds {
-    Seconds(defaults::HOST_INTERVAL)
-}
-fn default_proc() -> PathBuf {
-    PathBuf::from("/proc")
-}
-fn default_sys() -> PathBuf {
-    PathBuf::from("/sys")
-}
-fn default_ignored_fs() -> Vec<String> {
-    defaults::IGNORED_FILESYSTEMS
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect()
-}
-fn default_ignored_devices() -> Vec<String> {
-    ["loop", "ram", "zram", "lo"]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect()
-}
-
-impl Default for HostSourceConfig {
-    fn default() -> Self {
-        Self {
-            name: default_host_source_name(),
-            interval: default_host_interval(),
-            host_label: None,
-            proc_path: default_proc(),
-            sys_path: default_sys(),
-            ignore_filesystems: default_ignored_fs(),
-            ignore_devices: default_ignored_devices(),
-        }
-    }
-}

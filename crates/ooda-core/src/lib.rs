@@ -13,6 +13,7 @@ pub mod id;
 pub mod rate;
 pub mod series;
 pub mod severity;
+pub mod value;
 
 pub use action::{
     Action, ActionId, ActionKind, ActionRequest, ChangeDraft, ChangeError, ChangeRecords,

@@ -3,6 +3,7 @@
 
 mod cli;
 mod pipeline;
+mod sources;
 
 use std::process::ExitCode;
 
@@ -49,6 +50,12 @@ enum Command {
     /// Patch intelligence: feeds, version comparison, scan, plan and report.
     #[command(subcommand)]
     Patch(cli::patch::PatchCommand),
+    /// Incidents: list, show (hypotheses and evidence), timeline, post-mortem.
+    #[command(subcommand)]
+    Incidents(cli::incidents::IncidentsCommand),
+    /// The runbook library: list, show, check a directory.
+    #[command(subcommand)]
+    Runbooks(cli::runbooks::RunbooksCommand),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +72,8 @@ fn main() -> ExitCode {
         Command::Lab(args) => cli::lab::run(args, &cli.global),
         Command::Detect(args) => cli::detect::run(args, &cli.global),
         Command::Patch(command) => cli::patch::run(command, &cli.global),
+        Command::Incidents(command) => cli::incidents::run(command, &cli.global),
+        Command::Runbooks(command) => cli::runbooks::run(command, &cli.global),
     };
     match result {
         Ok(code) => code,

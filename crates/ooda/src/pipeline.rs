@@ -120,6 +120,19 @@ struct HostState {
     monitor: HostMonitor,
 }
 
+impl HostState {
+    /// A row in this host's series order; series missing from the round are `None`.
+    fn values(&self, row: &BTreeMap<String, (i64, f64)>) -> Vec<Option<f64>> {
+        let mut values = vec![None; self.index.len()];
+        for (name, (_, value)) in row {
+            if let Some(&i) = self.index.get(name) {
+                values[i] = Some(*value);
+            }
+        }
+        values
+    }
+}
+
 /// Samples in, alert events out. Pure apart from the dedup port; time comes with the samples.
 pub struct MonitorStage {
     config: MonitorConfig,
@@ -145,6 +158,16 @@ impl MonitorStage {
         self.hosts.values().map(|h| h.index.len()).sum()
     }
 
+    /// Learns one round of history without scoring it (backfill): history raises no alerts.
+    pub fn learn(&mut self, samples: &[Sample]) {
+        for (host, row) in self.rows(samples) {
+            let time_ms = row.values().map(|(t, _)| *t).max().unwrap_or(0);
+            let state = self.host_state(&host, &row);
+            let values = state.values(&row);
+            let _ = state.monitor.observe_row(time_ms, &values);
+        }
+    }
+
     /// Feeds one collection round (one time, any hosts). Series not in the watch list are
     /// ignored; a host whose watched set grows gets a fresh monitor (logged: its baselines
     /// restart, which only happens when a filesystem or device appears).
@@ -152,43 +175,13 @@ impl MonitorStage {
         &mut self,
         samples: &[Sample],
     ) -> Result<Vec<FusionEvent>, ooda_monitor::MonitorError> {
-        // host → name → (time, value)
-        let mut rows: BTreeMap<&str, BTreeMap<String, (i64, f64)>> = BTreeMap::new();
-        for sample in samples {
-            let Some(watched) = self.watch.get(sample.series.metric.as_str()) else {
-                continue;
-            };
-            let Some(host) = sample.series.host() else {
-                continue;
-            };
-            let mut name = watched.name.to_owned();
-            let extra: Vec<String> = sample
-                .series
-                .labels
-                .iter()
-                .filter(|(k, _)| !matches!(*k, "host" | "fstype"))
-                .map(|(k, v)| format!("{k}=\"{v}\""))
-                .collect();
-            if !extra.is_empty() {
-                name = format!("{name}{{{}}}", extra.join(","));
-            }
-            rows.entry(host).or_default().insert(
-                name,
-                (sample.time_ms, watched.transform.apply(sample.value)),
-            );
-        }
         let mut anomalies = Vec::new();
         let mut latest = i64::MIN;
-        for (host, row) in rows {
+        for (host, row) in self.rows(samples) {
             let time_ms = row.values().map(|(t, _)| *t).max().unwrap_or(0);
             latest = latest.max(time_ms);
-            let state = self.host_state(host, &row);
-            let mut values = vec![None; state.index.len()];
-            for (name, (_, value)) in &row {
-                if let Some(&i) = state.index.get(name) {
-                    values[i] = Some(*value);
-                }
-            }
+            let state = self.host_state(&host, &row);
+            let values = state.values(&row);
             let verdict = state.monitor.observe_row(time_ms, &values);
             anomalies.extend(state.monitor.anomalies(time_ms, &verdict));
         }
@@ -198,6 +191,38 @@ impl MonitorStage {
         let mut events = self.fusion.ingest(latest, anomalies, self.dedup.as_ref())?;
         events.extend(self.fusion.tick(latest));
         Ok(events)
+    }
+
+    /// Watched samples as rows: host → engine name → (time, value).
+    fn rows(&self, samples: &[Sample]) -> BTreeMap<String, BTreeMap<String, (i64, f64)>> {
+        let mut rows: BTreeMap<String, BTreeMap<String, (i64, f64)>> = BTreeMap::new();
+        for sample in samples {
+            let Some(watched) = self.watch.get(sample.series.metric.as_str()) else {
+                continue;
+            };
+            let Some(host) = sample.series.host() else {
+                continue;
+            };
+            // Identity labels of the collection path (instance, job) are not part of the
+            // engine's name: the same disk seen through Prometheus or a scrape is one series.
+            let extra: Vec<String> = sample
+                .series
+                .labels
+                .iter()
+                .filter(|(k, _)| !matches!(*k, "host" | "fstype" | "instance" | "job"))
+                .map(|(k, v)| format!("{k}=\"{v}\""))
+                .collect();
+            let name = if extra.is_empty() {
+                watched.name.to_owned()
+            } else {
+                format!("{}{{{}}}", watched.name, extra.join(","))
+            };
+            rows.entry(host.to_owned()).or_default().insert(
+                name,
+                (sample.time_ms, watched.transform.apply(sample.value)),
+            );
+        }
+        rows
     }
 
     fn host_state(&mut self, host: &str, row: &BTreeMap<String, (i64, f64)>) -> &mut HostState {

@@ -137,7 +137,7 @@ fn config_check_lists_every_error_and_fails() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("sources[2].kind: expected one of host, found \"ftp\""),
+        stderr.contains("sources[2].kind: expected one of host, scrape, prometheus, found \"ftp\""),
         "{stderr}"
     );
     assert!(

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ooda_config::{HttpUrl, Seconds};
+use ooda_core::value::{HttpUrl, Seconds};
 use serde::Deserialize;
 
 use crate::http::{Auth, TlsConfig};

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::routing::post;
 use axum::Router;
-use ooda_config::HttpUrl;
+use ooda_core::value::HttpUrl;
 use ooda_core::{Alert, AlertId, AlertKind, AlertState, Severity};
 use tokio::sync::mpsc;
 
@@ -98,9 +98,8 @@ async fn alertmanager_round_trip_webhook_and_silence() {
         async move { got }
     })
     .await;
-    let incoming = webhook(&body, chrono::Utc::now()).unwrap_or_else(|e| {
-        panic!("{e}; body: {}", String::from_utf8_lossy(&body))
-    });
+    let incoming = webhook(&body, chrono::Utc::now())
+        .unwrap_or_else(|e| panic!("{e}; body: {}", String::from_utf8_lossy(&body)));
     assert_eq!(incoming.len(), 1);
     assert_eq!(incoming[0].kind, AlertKind::External);
     assert_eq!(incoming[0].host.as_deref(), Some("web-1"));
@@ -139,13 +138,21 @@ async fn alertmanager_round_trip_webhook_and_silence() {
         .send()
         .await
         .expect("create silence");
-    assert!(created.status().is_success(), "{}", created.text().await.unwrap_or_default());
+    assert!(
+        created.status().is_success(),
+        "{}",
+        created.text().await.unwrap_or_default()
+    );
     let silences = client.silences().await.expect("silences");
     assert_eq!(silences.len(), 1);
     let db = alert("db-7", AlertState::Firing);
-    let holding = silences.silences(&db, chrono::Utc::now()).expect("db-7 is silenced");
+    let holding = silences
+        .silences(&db, chrono::Utc::now())
+        .expect("db-7 is silenced");
     assert_eq!(holding.comment, "maintenance");
-    assert!(silences.silences(&alert("web-1", AlertState::Firing), chrono::Utc::now()).is_none());
+    assert!(silences
+        .silences(&alert("web-1", AlertState::Firing), chrono::Utc::now())
+        .is_none());
 
     // Alertmanager agrees: the same alert pushed is suppressed there too.
     client.push(&[db]).await.expect("push silenced");
@@ -153,7 +160,9 @@ async fn alertmanager_round_trip_webhook_and_silence() {
         let client = client.clone();
         async move {
             let alerts = client.alerts().await.ok()?;
-            let db = alerts.into_iter().find(|a| a.labels.get("host").map(String::as_str) == Some("db-7"))?;
+            let db = alerts
+                .into_iter()
+                .find(|a| a.labels.get("host").map(String::as_str) == Some("db-7"))?;
             (db.status.state == "suppressed").then_some(db.status.silenced_by.len())
         }
     })

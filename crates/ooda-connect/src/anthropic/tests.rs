@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ooda_config::{HttpUrl, Seconds, Secret};
+use ooda_core::value::{HttpUrl, Seconds, Secret};
 use proptest::prelude::*;
 
 use super::parse::{self, ContentBlock, Message, MessagesRequest, Role, StopReason, Tool};

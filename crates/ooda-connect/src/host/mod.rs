@@ -5,9 +5,11 @@
 //! Counters become per-second rates through [`ooda_core::CounterRate`]; the first round after a
 //! start yields gauges only. One unreadable file costs its own metrics, never the round.
 
+pub mod config;
 pub mod parse;
 mod source;
 
+pub use config::HostSourceConfig;
 pub use source::{Collection, HostSource};
 
 #[cfg(test)]

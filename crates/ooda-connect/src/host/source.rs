@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use ooda_config::HostSourceConfig;
+use crate::host::HostSourceConfig;
 use ooda_core::{CounterRate, Labels, Sample, SeriesKey, SharedClock};
 
 use super::parse;

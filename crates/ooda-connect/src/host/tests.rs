@@ -1,7 +1,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ooda_config::HostSourceConfig;
+use crate::host::HostSourceConfig;
 use ooda_core::ManualClock;
 use proptest::prelude::*;
 

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use ooda_config::Secret;
+use ooda_core::value::Secret;
 use serde::Deserialize;
 
 /// How requests authenticate. Secrets are references (`${env:X}`, `${file:P}`), read per request.
@@ -11,8 +11,13 @@ use serde::Deserialize;
 pub enum Auth {
     #[default]
     None,
-    Basic { username: String, password: Secret },
-    Bearer { token: Secret },
+    Basic {
+        username: String,
+        password: Secret,
+    },
+    Bearer {
+        token: Secret,
+    },
 }
 
 /// TLS beyond the system roots: a private CA, a client certificate, or (for labs only) no

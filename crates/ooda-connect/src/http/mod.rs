@@ -10,7 +10,7 @@ pub use config::{Auth, TlsConfig};
 
 use std::time::Duration;
 
-use ooda_config::SecretError;
+use ooda_core::value::SecretError;
 
 /// Failures shared by the HTTP integrations before the vendor's own errors begin.
 #[derive(Debug, thiserror::Error)]

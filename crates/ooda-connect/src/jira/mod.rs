@@ -11,7 +11,7 @@ pub use client::{JiraChanges, JiraError};
 
 use std::time::Duration;
 
-use ooda_config::{HttpUrl, Seconds};
+use ooda_core::value::{HttpUrl, Seconds};
 use serde::Deserialize;
 
 use crate::http::{Auth, TlsConfig};

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use ooda_config::{HttpUrl, Seconds, Secret};
+use ooda_core::value::{HttpUrl, Seconds, Secret};
 use serde::Deserialize;
 
 use crate::http::TlsConfig;

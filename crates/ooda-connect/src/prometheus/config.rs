@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ooda_config::{HttpUrl, Seconds};
+use ooda_core::value::{HttpUrl, Seconds};
 use serde::Deserialize;
 
 use crate::http::{Auth, TlsConfig};
@@ -15,6 +15,9 @@ pub struct PrometheusConfig {
     /// Base URL, e.g. `http://prometheus:9090` or VictoriaMetrics' `http://vm:8428`
     /// (a path prefix such as `/prometheus` is kept).
     pub url: HttpUrl,
+    /// How often `ooda up` queries the watched series (default 60 s).
+    #[serde(default = "default_interval")]
+    pub interval: Seconds,
     /// Per-request limit (default 30 s); also sent as the query `timeout` parameter.
     #[serde(default = "default_timeout")]
     pub timeout: Seconds,
@@ -35,6 +38,10 @@ pub struct PrometheusConfig {
     /// 11 000 points per series per query, and smaller chunks show progress and retry cheaply.
     #[serde(default = "default_chunk")]
     pub backfill_chunk: Seconds,
+}
+
+fn default_interval() -> Seconds {
+    Seconds(Duration::from_secs(60))
 }
 
 fn default_timeout() -> Seconds {
@@ -62,6 +69,7 @@ impl PrometheusConfig {
         Self {
             name: name.into(),
             url,
+            interval: default_interval(),
             timeout: default_timeout(),
             auth: Auth::None,
             tls: TlsConfig::default(),

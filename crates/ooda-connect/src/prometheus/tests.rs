@@ -1,7 +1,7 @@
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use ooda_config::{HttpUrl, Secret};
+use ooda_core::value::{HttpUrl, Secret};
 
 use super::parse::{self, host_of_instance};
 use super::{PromError, PrometheusClient, PrometheusConfig, QueryValue};
@@ -21,7 +21,9 @@ const ERROR: &str = r#"{"status":"error","errorType":"bad_data","error":"invalid
 #[test]
 fn documented_shapes_parse() {
     let r = parse::query(200, VECTOR.as_bytes()).expect("vector");
-    let QueryValue::Vector(series) = r.data else { panic!("expected a vector") };
+    let QueryValue::Vector(series) = r.data else {
+        panic!("expected a vector")
+    };
     assert_eq!(series.len(), 2);
     assert_eq!(series[0].points, vec![(1_435_781_451_781, 1.0)]);
     let key = series[1].key("up");
@@ -31,7 +33,11 @@ fn documented_shapes_parse() {
     let r = parse::query_range(200, MATRIX.as_bytes()).expect("matrix");
     assert_eq!(r.data[0].points.len(), 3);
     assert!(r.data[0].points[1].1.is_nan());
-    assert_eq!(r.data[0].samples("up").len(), 1, "non-finite points dropped");
+    assert_eq!(
+        r.data[0].samples("up").len(),
+        1,
+        "non-finite points dropped"
+    );
     assert!(r.partial, "partial warning noticed");
     assert_eq!(r.warnings.len(), 1);
 
@@ -39,16 +45,28 @@ fn documented_shapes_parse() {
     assert_eq!(r.data.len(), 2);
     assert!(!r.partial);
 
-    let scalar = parse::query(200, br#"{"status":"success","data":{"resultType":"scalar","result":[1.5,"2"]}}"#).expect("scalar");
+    let scalar = parse::query(
+        200,
+        br#"{"status":"success","data":{"resultType":"scalar","result":[1.5,"2"]}}"#,
+    )
+    .expect("scalar");
     assert_eq!(scalar.data, QueryValue::Scalar(1500, 2.0));
-    let vm = parse::query(200, br#"{"status":"success","isPartial":true,"data":{"resultType":"vector","result":[]}}"#).expect("vm");
+    let vm = parse::query(
+        200,
+        br#"{"status":"success","isPartial":true,"data":{"resultType":"vector","result":[]}}"#,
+    )
+    .expect("vm");
     assert!(vm.partial, "VictoriaMetrics isPartial");
 }
 
 #[test]
 fn errors_keep_the_api_error_type_and_never_panic() {
     match parse::query(400, ERROR.as_bytes()) {
-        Err(PromError::Api { status, error_type, error }) => {
+        Err(PromError::Api {
+            status,
+            error_type,
+            error,
+        }) => {
             assert_eq!((status, error_type.as_str()), (400, "bad_data"));
             assert!(error.contains("parse error"));
         }
@@ -58,7 +76,10 @@ fn errors_keep_the_api_error_type_and_never_panic() {
         Err(e @ PromError::Status { status: 502, .. }) => assert!(e.is_transient()),
         other => panic!("expected a status error, got {other:?}"),
     }
-    assert!(matches!(parse::query(200, b"{}"), Err(PromError::Decode { .. })));
+    assert!(matches!(
+        parse::query(200, b"{}"),
+        Err(PromError::Decode { .. })
+    ));
     assert!(matches!(
         parse::query_range(200, VECTOR.as_bytes()),
         Err(PromError::Decode { .. })
@@ -132,7 +153,9 @@ async fn fake_server_auth_prefix_and_http_errors() {
     let ok = client.query("up", None).await.expect("query");
     assert!(matches!(ok.data, QueryValue::Vector(ref v) if v.len() == 2));
     let bad = client.query("broken", None).await.expect_err("bad query");
-    assert!(matches!(bad, PromError::Api { status: 400, ref error_type, .. } if error_type == "bad_data"));
+    assert!(
+        matches!(bad, PromError::Api { status: 400, ref error_type, .. } if error_type == "bad_data")
+    );
     assert!(!bad.is_transient());
     let down = client.series(&["up"], None, None).await.expect_err("503");
     assert!(matches!(down, PromError::Status { status: 503, .. }) && down.is_transient());
@@ -140,13 +163,19 @@ async fn fake_server_auth_prefix_and_http_errors() {
     config.auth = Auth::None;
     let anonymous = PrometheusClient::new(config).expect("client");
     let refused = anonymous.query("up", None).await.expect_err("401");
-    assert!(matches!(refused, PromError::Status { status: 401, .. }), "{refused}");
+    assert!(
+        matches!(refused, PromError::Status { status: 401, .. }),
+        "{refused}"
+    );
 
     let unreachable = PrometheusClient::new(PrometheusConfig::new(
         "gone",
         HttpUrl::parse(&format!("http://127.0.0.1:{}", testkit::free_port())).expect("url"),
     ))
     .expect("client");
-    let err = unreachable.query("up", None).await.expect_err("connection refused");
+    let err = unreachable
+        .query("up", None)
+        .await
+        .expect_err("connection refused");
     assert!(err.is_transient(), "{err}");
 }

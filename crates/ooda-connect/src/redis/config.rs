@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use ooda_config::{Secret, Seconds};
+use ooda_core::value::{Seconds, Secret};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

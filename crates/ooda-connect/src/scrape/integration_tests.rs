@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::http::header;
 use axum::routing::get;
 use axum::Router;
-use ooda_config::{HttpUrl, Seconds};
+use ooda_core::value::{HttpUrl, Seconds};
 
 use super::{ScrapeConfig, ScrapeError, Scraper};
 use crate::http::HttpError;
@@ -24,13 +24,20 @@ async fn scrapes_a_real_node_exporter_twice_and_gets_rates() {
     let mut scraper = Scraper::new(cfg).expect("scraper");
     let first = scraper.scrape(1_000).await.expect("first scrape");
     assert!(first.line_errors.is_empty(), "{:?}", first.line_errors);
-    assert!(first.parsed > 50, "node-exporter exposes many samples, got {}", first.parsed);
+    assert!(
+        first.parsed > 50,
+        "node-exporter exposes many samples, got {}",
+        first.parsed
+    );
     assert!(first
         .samples
         .iter()
         .any(|s| s.series.metric == "node_memory_MemAvailable_bytes" && s.value > 0.0));
     assert!(
-        !first.samples.iter().any(|s| s.series.metric == "node_cpu_seconds_total"),
+        !first
+            .samples
+            .iter()
+            .any(|s| s.series.metric == "node_cpu_seconds_total"),
         "a counter needs two scrapes before it has a rate"
     );
     let second = scraper.scrape(11_000).await.expect("second scrape");
@@ -40,7 +47,9 @@ async fn scrapes_a_real_node_exporter_twice_and_gets_rates() {
         .filter(|s| s.series.metric == "node_cpu_seconds_total")
         .collect();
     assert!(!cpu.is_empty(), "cpu counters became rates");
-    assert!(cpu.iter().all(|s| s.value >= 0.0 && s.series.host() == Some("this-host")));
+    assert!(cpu
+        .iter()
+        .all(|s| s.value >= 0.0 && s.series.host() == Some("this-host")));
     assert_eq!(scraper.stats().failures, 0);
 }
 
@@ -58,13 +67,21 @@ async fn oversized_slow_and_failing_targets_are_cut_and_counted() {
         )
         .route(
             "/fail",
-            get(|| async { (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "exporter broke") }),
+            get(|| async {
+                (
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "exporter broke",
+                )
+            }),
         )
         .route(
             "/om",
             get(|| async {
                 (
-                    [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0")],
+                    [(
+                        header::CONTENT_TYPE,
+                        "application/openmetrics-text; version=1.0.0",
+                    )],
                     "# TYPE a gauge\na 1 1700000000\nbad line here\n# EOF\n",
                 )
             }),
@@ -75,7 +92,16 @@ async fn oversized_slow_and_failing_targets_are_cut_and_counted() {
     cfg.max_body_bytes = 1024;
     let mut big = Scraper::new(cfg).expect("scraper");
     let err = big.scrape(0).await.expect_err("too large");
-    assert!(matches!(err, ScrapeError::Http { error: HttpError::TooLarge { limit: 1024 }, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            ScrapeError::Http {
+                error: HttpError::TooLarge { limit: 1024 },
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert_eq!(err.reason(), "too_large");
     assert_eq!((big.stats().failures, big.stats().too_large), (1, 1));
 
@@ -88,12 +114,17 @@ async fn oversized_slow_and_failing_targets_are_cut_and_counted() {
 
     let mut failing = Scraper::new(config(&format!("{base}/fail"))).expect("scraper");
     let err = failing.scrape(0).await.expect_err("500");
-    assert!(matches!(err, ScrapeError::Status { status: 500, ref body, .. } if body == "exporter broke"));
+    assert!(
+        matches!(err, ScrapeError::Status { status: 500, ref body, .. } if body == "exporter broke")
+    );
 
     let mut om = Scraper::new(config(&format!("{base}/om"))).expect("scraper");
     let round = om.scrape(0).await.expect("openmetrics");
     assert_eq!(round.samples.len(), 1);
-    assert_eq!(round.samples[0].time_ms, 1_700_000_000_000, "OpenMetrics seconds");
+    assert_eq!(
+        round.samples[0].time_ms, 1_700_000_000_000,
+        "OpenMetrics seconds"
+    );
     assert_eq!(round.line_errors.len(), 1);
     assert_eq!(round.line_errors[0].line, 3);
     assert_eq!(om.stats().line_errors, 1);

@@ -1,6 +1,6 @@
 use std::borrow::Cow;
 
-use ooda_config::HttpUrl;
+use ooda_core::value::HttpUrl;
 use ooda_core::MetricClass;
 use proptest::prelude::*;
 
@@ -38,7 +38,10 @@ fn prometheus_text_families_and_kinds() {
     let labels = e.labels(cpu);
     assert_eq!(labels.len(), 2);
     assert_eq!((labels[0].name, labels[0].value.as_ref()), ("cpu", "0"));
-    assert!(matches!(labels[1].value, Cow::Borrowed("idle")), "zero-copy");
+    assert!(
+        matches!(labels[1].value, Cow::Borrowed("idle")),
+        "zero-copy"
+    );
     assert_eq!(
         e.family(cpu).and_then(|f| f.help.as_deref()),
         Some("Seconds the CPUs spent in each mode.")
@@ -68,7 +71,11 @@ fn escapes_timestamps_and_special_values() {
     assert!(e.errors.is_empty(), "{:?}", e.errors);
     let s = e.samples();
     assert_eq!(e.labels(&s[0])[0].value, "a\"b\\c\nd");
-    assert_eq!(e.labels(&s[0])[1].value, "\\q", "unknown escapes kept as written");
+    assert_eq!(
+        e.labels(&s[0])[1].value,
+        "\\q",
+        "unknown escapes kept as written"
+    );
     assert!(s[0].value.is_nan());
     assert_eq!(s[0].timestamp_ms, Some(1_700_000_000_000));
     assert_eq!(e.labels(&s[1]).len(), 1, "trailing comma allowed");
@@ -86,8 +93,18 @@ fn malformed_lines_are_reported_with_line_numbers_and_the_rest_kept() {
     assert_eq!(names, ["ok1", "ok2", "ok5"]);
     let lines: Vec<u32> = e.errors.iter().map(|err| err.line).collect();
     assert_eq!(lines, [2, 4, 5, 6, 7, 8]);
-    assert!(e.errors[2].to_string().starts_with("line 5: expected a number for ok3"), "{}", e.errors[2]);
-    assert!(e.errors[3].reason.contains("integer milliseconds"), "{}", e.errors[3]);
+    assert!(
+        e.errors[2]
+            .to_string()
+            .starts_with("line 5: expected a number for ok3"),
+        "{}",
+        e.errors[2]
+    );
+    assert!(
+        e.errors[3].reason.contains("integer milliseconds"),
+        "{}",
+        e.errors[3]
+    );
     assert!(e.errors[4].reason.contains("appears twice"));
 }
 
@@ -104,7 +121,10 @@ fn openmetrics_units_exemplars_seconds_and_eof() {
     assert_eq!(s[0].timestamp_ms, Some(1_700_000_000_500));
     assert!(s[0].cumulative);
     assert!(!s[1].cumulative, "_created is a timestamp, not a counter");
-    assert!(!s[2].cumulative && !s[3].cumulative, "gauge histograms are gauges");
+    assert!(
+        !s[2].cumulative && !s[3].cumulative,
+        "gauge histograms are gauges"
+    );
     let family = e.family(&s[0]).expect("family");
     assert_eq!(family.unit, Some("requests"));
     assert_eq!(family.help.as_deref(), Some("Requests \"served\"."));
@@ -145,7 +165,11 @@ fn counters_become_rates_with_resets_and_vanishing_series_go_stale() {
     let mut s = scraper(&[]);
     let first = s.ingest(NODE, Format::Prometheus, 10_000);
     // Gauges now, counters only from the second round.
-    let names: Vec<&str> = first.samples.iter().map(|x| x.series.metric.as_str()).collect();
+    let names: Vec<&str> = first
+        .samples
+        .iter()
+        .map(|x| x.series.metric.as_str())
+        .collect();
     assert_eq!(names, ["node_load1", "rpc_seconds"]);
     assert_eq!(first.samples[0].series.host(), Some("web-1"));
     assert_eq!(first.samples[0].series.labels.get("env"), Some("prod"));
@@ -192,14 +216,29 @@ fn selection_and_label_precedence() {
 #[test]
 fn node_exporter_names_have_classes() {
     assert_eq!(class_of("node_cpu_seconds_total"), MetricClass::Cpu);
-    assert_eq!(class_of("node_memory_MemAvailable_bytes"), MetricClass::Memory);
+    assert_eq!(
+        class_of("node_memory_MemAvailable_bytes"),
+        MetricClass::Memory
+    );
     assert_eq!(class_of("node_memory_SwapFree_bytes"), MetricClass::Swap);
     assert_eq!(class_of("node_filesystem_avail_bytes"), MetricClass::Disk);
     assert_eq!(class_of("node_filesystem_files_free"), MetricClass::Inodes);
-    assert_eq!(class_of("node_disk_io_time_seconds_total"), MetricClass::DiskIo);
-    assert_eq!(class_of("node_network_receive_drop_total"), MetricClass::PacketLoss);
-    assert_eq!(class_of("node_network_receive_bytes_total"), MetricClass::Network);
-    assert_eq!(class_of("http_request_duration_seconds_bucket"), MetricClass::Latency);
+    assert_eq!(
+        class_of("node_disk_io_time_seconds_total"),
+        MetricClass::DiskIo
+    );
+    assert_eq!(
+        class_of("node_network_receive_drop_total"),
+        MetricClass::PacketLoss
+    );
+    assert_eq!(
+        class_of("node_network_receive_bytes_total"),
+        MetricClass::Network
+    );
+    assert_eq!(
+        class_of("http_request_duration_seconds_bucket"),
+        MetricClass::Latency
+    );
     assert_eq!(class_of("something_else"), MetricClass::Other);
     for name in super::classify::NODE_EXPORTER_DEFAULT_METRICS {
         assert_ne!(class_of(name), MetricClass::Other, "{name}");

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{patch, post};
 use axum::{Json, Router};
-use ooda_config::{HttpUrl, Secret};
+use ooda_core::value::{HttpUrl, Secret};
 use ooda_core::{ActionId, ChangeDraft, ChangeError, ChangeRecords, ChangeStatus, RiskClass};
 use serde_json::{json, Value};
 

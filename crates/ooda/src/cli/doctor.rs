@@ -9,7 +9,7 @@ use std::sync::Arc;
 use clap::Args;
 use ooda_config::{Config, SourceConfig, StoreConfig};
 use ooda_connect::host::HostSource;
-use ooda_core::SystemClock;
+use ooda_core::{Clock, SystemClock};
 use ooda_store::{DataDir, SqliteStore};
 
 use super::GlobalArgs;
@@ -95,6 +95,35 @@ pub fn run(_args: DoctorArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
                     Check::fail(name, collection.errors.join("; "))
                 }
             }
+            SourceConfig::Scrape(c) => block_on(async {
+                match ooda_connect::scrape::Scraper::new(c.clone()) {
+                    Err(e) => Check::fail(name, e.to_string()),
+                    Ok(mut scraper) => match scraper.scrape(SystemClock.now_ms()).await {
+                        Ok(round) if round.line_errors.is_empty() => {
+                            Check::pass(name, format!("{} samples from {}", round.parsed, c.url))
+                        }
+                        Ok(round) => Check::fail(
+                            name,
+                            format!(
+                                "{} unreadable lines in {}: {:?}",
+                                round.line_errors.len(),
+                                c.url,
+                                round.line_errors.first()
+                            ),
+                        ),
+                        Err(e) => Check::fail(name, e.to_string()),
+                    },
+                }
+            }),
+            SourceConfig::Prometheus(c) => block_on(async {
+                match ooda_connect::prometheus::PrometheusClient::new(c.clone()) {
+                    Err(e) => Check::fail(name, e.to_string()),
+                    Ok(client) => match client.query("vector(1)", None).await {
+                        Ok(_) => Check::pass(name, format!("{} answers queries", c.url)),
+                        Err(e) => Check::fail(name, e.to_string()),
+                    },
+                }
+            }),
         });
     }
     print(&checks);
@@ -179,6 +208,17 @@ fn data_dir_checks(global: &GlobalArgs, config: &Config) -> Vec<Check> {
         });
     }
     checks
+}
+
+/// Runs one async check to completion (doctor is otherwise synchronous).
+fn block_on(check: impl std::future::Future<Output = Check>) -> Check {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(check),
+        Err(e) => Check::fail("runtime", e.to_string()),
+    }
 }
 
 fn print(checks: &[Check]) {

@@ -13,13 +13,14 @@ use ooda_bus::memory::MemoryBusOptions;
 use ooda_bus::MemoryBus;
 use ooda_config::{BusConfig, Config, SourceConfig, StoreConfig};
 use ooda_connect::host::HostSource;
-use ooda_core::{Event, EventKind, SharedClock, SystemClock};
+use ooda_core::{Event, EventKind, Sample, SharedClock, SystemClock};
 use ooda_server::{AppState, SourceStatus, Telemetry};
 use ooda_store::{DataDir, SqliteStore, Store};
 use tokio::sync::watch;
 
 use super::GlobalArgs;
 use crate::pipeline::MonitorStage;
+use crate::sources::{derive_node_exporter, next_delay, Intensify, PROMETHEUS_QUERIES};
 
 #[derive(Debug, Args)]
 pub struct UpArgs {
@@ -97,44 +98,74 @@ async fn agent(args: UpArgs, global: &GlobalArgs, config: Config) -> anyhow::Res
     );
 
     let monitor_subscription = bus.subscribe_now("monitor", "monitor-0")?;
-    let stage = MonitorStage::new(
+    let mut stage = MonitorStage::new(
         config.monitor.clone(),
         Arc::new(ooda_monitor::MemoryDedup::new()),
     );
+    // Baselines learn from Prometheus history first, so series that already have 14 days of it
+    // skip the cold start.
+    for source in &config.sources {
+        if let SourceConfig::Prometheus(prom_config) = source {
+            backfill(prom_config, &mut stage, clock.now()).await;
+        }
+    }
+    let intensify = Intensify::default();
     let monitor = tokio::spawn(run_monitor(
         monitor_subscription,
         stage,
         bus.clone(),
         telemetry.clone(),
         clock.clone(),
+        intensify.clone(),
     ));
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut source_tasks = Vec::new();
     for source in &config.sources {
-        match source {
+        let (runner, interval) = match source {
             SourceConfig::Host(host_config) => {
-                let interval = host_config.interval.get();
                 let host = HostSource::new(host_config.clone(), clock.clone());
-                tracing::info!(
-                    source = host.name(),
-                    host = host.host(),
-                    ?interval,
-                    "host source started"
-                );
-                source_tasks.push(tokio::spawn(run_host_source(
-                    host,
-                    interval,
-                    SourcePipeline {
-                        bus: bus.clone(),
-                        store: store.clone(),
-                        state: state.clone(),
-                        clock: clock.clone(),
-                    },
-                    stop_rx.clone(),
-                )));
+                (
+                    Runner::Host(Arc::new(Mutex::new(host))),
+                    host_config.interval.get(),
+                )
             }
-        }
+            SourceConfig::Scrape(scrape_config) => {
+                let scraper = ooda_connect::scrape::Scraper::new(scrape_config.clone())
+                    .with_context(|| format!("source {}", scrape_config.name))?;
+                (
+                    Runner::Scrape(Box::new(scraper)),
+                    scrape_config.interval.get(),
+                )
+            }
+            SourceConfig::Prometheus(prom_config) => {
+                let client = ooda_connect::prometheus::PrometheusClient::new(prom_config.clone())
+                    .with_context(|| format!("source {}", prom_config.name))?;
+                (
+                    Runner::Prometheus(Box::new(client)),
+                    prom_config.interval.get(),
+                )
+            }
+        };
+        tracing::info!(
+            source = source.name(),
+            kind = source.kind(),
+            ?interval,
+            "source started"
+        );
+        source_tasks.push(tokio::spawn(run_source(
+            source.name().to_owned(),
+            runner,
+            interval,
+            SourcePipeline {
+                bus: bus.clone(),
+                store: store.clone(),
+                state: state.clone(),
+                clock: clock.clone(),
+                intensify: intensify.clone(),
+            },
+            stop_rx.clone(),
+        )));
     }
 
     let listen = args.listen.unwrap_or(config.server.listen.0);
@@ -216,10 +247,28 @@ async fn run_monitor(
     bus: MemoryBus,
     telemetry: Telemetry,
     clock: SharedClock,
+    intensify: Intensify,
 ) {
     use ooda_bus::Subscription;
     use ooda_monitor::fusion::FusionEvent;
     while let Some(delivery) = subscription.next().await {
+        if let EventKind::MonitoringIntensify {
+            hosts,
+            interval_secs,
+            duration_secs,
+        } = &delivery.event.kind
+        {
+            let until = clock
+                .now_ms()
+                .saturating_add((*duration_secs as i64).saturating_mul(1000));
+            intensify.add(hosts, Duration::from_secs((*interval_secs).max(1)), until);
+            tracing::info!(
+                ?hosts,
+                interval_secs,
+                duration_secs,
+                "monitoring intensified"
+            );
+        }
         if let EventKind::Samples { samples, .. } = &delivery.event.kind {
             match stage.ingest(samples) {
                 Ok(events) => {
@@ -265,48 +314,201 @@ struct SourcePipeline {
     store: Arc<dyn Store>,
     state: Arc<AppState>,
     clock: SharedClock,
+    intensify: Intensify,
 }
 
-async fn run_host_source(
-    source: HostSource,
+/// One source of any kind, as the scheduler drives it.
+enum Runner {
+    Host(Arc<Mutex<HostSource>>),
+    Scrape(Box<ooda_connect::scrape::Scraper>),
+    Prometheus(Box<ooda_connect::prometheus::PrometheusClient>),
+}
+
+/// What one round produced: samples, and problems that did not stop it.
+struct Round {
+    samples: Vec<Sample>,
+    errors: Vec<String>,
+}
+
+impl Runner {
+    fn kind(&self) -> &'static str {
+        match self {
+            Runner::Host(_) => "host",
+            Runner::Scrape(_) => "scrape",
+            Runner::Prometheus(_) => "prometheus",
+        }
+    }
+
+    /// The host whose intensified interval applies to this source, if it has one.
+    fn host(&self) -> Option<String> {
+        match self {
+            Runner::Host(h) => h.lock().ok().map(|h| h.host().to_owned()),
+            Runner::Scrape(s) => Some(s.host().to_owned()),
+            Runner::Prometheus(_) => None,
+        }
+    }
+
+    async fn collect(&mut self, now_ms: i64) -> Result<Round, String> {
+        match self {
+            Runner::Host(host) => {
+                let reader = host.clone();
+                // /proc reads are blocking file I/O: keep them off the async workers.
+                let collection = tokio::task::spawn_blocking(move || {
+                    reader.lock().map(|mut s| s.collect()).ok()
+                })
+                .await
+                .ok()
+                .flatten()
+                .ok_or_else(|| "host collection task failed".to_owned())?;
+                Ok(Round {
+                    samples: collection.samples,
+                    errors: collection.errors,
+                })
+            }
+            Runner::Scrape(scraper) => {
+                let round = scraper.scrape(now_ms).await.map_err(|e| e.to_string())?;
+                let mut samples = derive_node_exporter(&round.samples);
+                samples.extend(round.samples);
+                let errors = round
+                    .line_errors
+                    .iter()
+                    .take(5)
+                    .map(|e| format!("{e:?}"))
+                    .collect();
+                Ok(Round { samples, errors })
+            }
+            Runner::Prometheus(client) => {
+                let mut samples = Vec::new();
+                let mut errors = Vec::new();
+                for (name, expr) in PROMETHEUS_QUERIES {
+                    match client.query(expr, None).await {
+                        Ok(response) => {
+                            errors.extend(response.warnings);
+                            if let ooda_connect::prometheus::parse::QueryValue::Vector(series) =
+                                response.data
+                            {
+                                for s in series {
+                                    samples.extend(s.samples(name));
+                                }
+                            }
+                        }
+                        Err(error) => errors.push(format!("{name}: {error}")),
+                    }
+                }
+                if samples.is_empty() && !errors.is_empty() {
+                    return Err(errors.join("; "));
+                }
+                Ok(Round { samples, errors })
+            }
+        }
+    }
+}
+
+/// Reads Prometheus history into the baselines (learning only: history raises no alerts).
+async fn backfill(
+    config: &ooda_connect::prometheus::PrometheusConfig,
+    stage: &mut MonitorStage,
+    now: ooda_core::Timestamp,
+) {
+    let client = match ooda_connect::prometheus::PrometheusClient::new(config.clone()) {
+        Ok(client) => client,
+        Err(error) => {
+            tracing::warn!(source = %config.name, %error, "backfill skipped");
+            return;
+        }
+    };
+    let exprs: Vec<String> = PROMETHEUS_QUERIES
+        .iter()
+        .map(|(_, e)| (*e).to_owned())
+        .collect();
+    let history = client
+        .backfill(
+            &exprs,
+            now,
+            std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        )
+        .await;
+    let mut by_time: std::collections::BTreeMap<i64, Vec<Sample>> =
+        std::collections::BTreeMap::new();
+    for ((name, _), (_, series)) in PROMETHEUS_QUERIES.iter().zip(&history.series) {
+        for s in series {
+            for sample in s.samples(name) {
+                by_time.entry(sample.time_ms).or_default().push(sample);
+            }
+        }
+    }
+    let rounds = by_time.len();
+    for (_, samples) in by_time {
+        stage.learn(&samples);
+    }
+    tracing::info!(
+        source = %config.name,
+        rounds,
+        failed_chunks = history.failed_chunks.len(),
+        "backfill done"
+    );
+}
+
+async fn run_source(
+    name: String,
+    mut runner: Runner,
     interval: Duration,
     pipeline: SourcePipeline,
     mut stop: watch::Receiver<bool>,
 ) {
-    let name = source.name().to_owned();
     let labels = pipeline.state.telemetry.source(&name);
-    let source = Arc::new(Mutex::new(source));
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let kind = runner.kind();
+    let host = runner.host();
+    let mut failures = 0u32;
+    let mut first = true;
     loop {
-        tokio::select! {
-            _ = ticker.tick() => {}
-            _ = stop.wait_for(|s| *s) => return,
+        if !first {
+            let now_ms = pipeline.clock.now_ms();
+            let effective = host.as_deref().map_or(interval, |h| {
+                pipeline.intensify.interval(h, interval, now_ms)
+            });
+            let delay = next_delay(&name, effective, failures);
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
         }
-        let reader = source.clone();
-        // /proc reads are blocking file I/O: keep them off the async workers.
-        let collection =
-            match tokio::task::spawn_blocking(move || reader.lock().map(|mut s| s.collect()).ok())
-                .await
-            {
-                Ok(Some(collection)) => collection,
-                _ => {
-                    tracing::error!(source = %name, "host collection task failed");
-                    continue;
-                }
-            };
+        first = false;
+        if *stop.borrow() {
+            return;
+        }
         let telemetry = &pipeline.state.telemetry;
         telemetry.collections.get_or_create(&labels).inc();
+        let round = match runner.collect(pipeline.clock.now_ms()).await {
+            Ok(round) => {
+                failures = 0;
+                round
+            }
+            Err(error) => {
+                failures = failures.saturating_add(1);
+                telemetry.collection_errors.get_or_create(&labels).inc();
+                tracing::warn!(source = %name, %error, failures, "collection failed; backing off");
+                pipeline.state.report_source(SourceStatus {
+                    name: name.clone(),
+                    kind: kind.to_owned(),
+                    interval_secs: interval.as_secs_f64(),
+                    last_success: None,
+                    last_error: Some(error),
+                    samples_last_round: 0,
+                });
+                continue;
+            }
+        };
         telemetry
             .samples
             .get_or_create(&labels)
-            .inc_by(collection.samples.len() as u64);
-        if !collection.errors.is_empty() {
+            .inc_by(round.samples.len() as u64);
+        if !round.errors.is_empty() {
             telemetry.collection_errors.get_or_create(&labels).inc();
-            tracing::warn!(source = %name, errors = ?collection.errors, "some host metrics could not be read");
+            tracing::warn!(source = %name, errors = ?round.errors, "some metrics could not be read");
         }
         let store = pipeline.store.clone();
-        let samples = collection.samples.clone();
+        let samples = round.samples.clone();
         let recorded = tokio::task::spawn_blocking(move || {
             store.record_samples(&samples)?;
             store.series_summary()
@@ -320,8 +522,7 @@ async fn run_host_source(
             Err(error) => tracing::error!(source = %name, %error, "record task failed"),
         }
         let now = pipeline.clock.now();
-        let count = collection.samples.len();
-        let first_error = collection.errors.first().cloned();
+        let count = round.samples.len();
         publish(
             &pipeline.bus,
             telemetry,
@@ -330,16 +531,16 @@ async fn run_host_source(
                 format!("source/{name}"),
                 EventKind::Samples {
                     source: name.clone(),
-                    samples: collection.samples,
+                    samples: round.samples,
                 },
             ),
         );
         pipeline.state.report_source(SourceStatus {
             name: name.clone(),
-            kind: "host".to_owned(),
+            kind: kind.to_owned(),
             interval_secs: interval.as_secs_f64(),
             last_success: Some(now),
-            last_error: first_error,
+            last_error: round.errors.into_iter().next(),
             samples_last_round: count,
         });
         pipeline.state.set_ready(true);
