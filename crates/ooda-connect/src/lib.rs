@@ -39,3 +39,16 @@ pub mod alertmanager;
 
 #[cfg(feature = "redis")]
 pub mod redis;
+
+#[cfg(feature = "logs")]
+pub mod logs;
+
+#[cfg(feature = "loki")]
+pub mod loki;
+
+#[cfg(feature = "elasticsearch")]
+pub mod elasticsearch;
+
+#[cfg(feature = "logfile")]
+pub mod logfile;
+

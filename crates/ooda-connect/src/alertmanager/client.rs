@@ -36,7 +36,10 @@ impl AlertmanagerClient {
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Vec<u8>, AlertmanagerError> {
         let timeout = self.config.timeout.get();
         let request = http::authorize(request, &self.config.auth)?;
-        let response = request.send().await.map_err(|e| HttpError::from_reqwest(e, timeout))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| HttpError::from_reqwest(e, timeout))?;
         let status = response.status();
         let body = http::read_limited(response, MAX_BODY, timeout).await?;
         if !status.is_success() {
@@ -60,20 +63,27 @@ impl AlertmanagerClient {
         if body.is_empty() {
             return Ok(0);
         }
-        self.send(self.http.post(self.endpoint("/api/v2/alerts")).json(&body)).await?;
+        self.send(self.http.post(self.endpoint("/api/v2/alerts")).json(&body))
+            .await?;
         Ok(body.len())
     }
 
     /// `GET /api/v2/alerts`: what Alertmanager currently holds.
     pub async fn alerts(&self) -> Result<Vec<GettableAlert>, AlertmanagerError> {
-        let body = self.send(self.http.get(self.endpoint("/api/v2/alerts"))).await?;
-        serde_json::from_slice(&body).map_err(|e| AlertmanagerError::Payload(format!("alerts list: {e}")))
+        let body = self
+            .send(self.http.get(self.endpoint("/api/v2/alerts")))
+            .await?;
+        serde_json::from_slice(&body)
+            .map_err(|e| AlertmanagerError::Payload(format!("alerts list: {e}")))
     }
 
     /// `GET /api/v2/silences`, raw.
     pub async fn silence_list(&self) -> Result<Vec<Silence>, AlertmanagerError> {
-        let body = self.send(self.http.get(self.endpoint("/api/v2/silences"))).await?;
-        serde_json::from_slice(&body).map_err(|e| AlertmanagerError::Payload(format!("silence list: {e}")))
+        let body = self
+            .send(self.http.get(self.endpoint("/api/v2/silences")))
+            .await?;
+        serde_json::from_slice(&body)
+            .map_err(|e| AlertmanagerError::Payload(format!("silence list: {e}")))
     }
 
     /// The silences, compiled for matching. Refresh it every round (silences are cheap).

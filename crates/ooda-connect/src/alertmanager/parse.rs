@@ -63,14 +63,20 @@ pub struct WebhookAlert {
 fn time(text: &str, field: &str) -> Result<Timestamp, AlertmanagerError> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| AlertmanagerError::Payload(format!("expected an RFC 3339 time in {field}, found {text:?}")))
+        .map_err(|_| {
+            AlertmanagerError::Payload(format!(
+                "expected an RFC 3339 time in {field}, found {text:?}"
+            ))
+        })
 }
 
 /// A stable id from a fingerprint (FNV-1a, two seeds): the same Alertmanager alert becomes the
 /// same ooda alert id in every process, so redelivered webhooks stay idempotent.
 fn stable_id(key: &str) -> AlertId {
     let fnv = |seed: u64| {
-        key.bytes().fold(seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+        key.bytes().fold(seed, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
     };
     let hi = fnv(0xcbf2_9ce4_8422_2325);
     let lo = fnv(0x8422_2325_cbf2_9ce4);
@@ -80,8 +86,14 @@ fn stable_id(key: &str) -> AlertId {
 /// `severity` label conventions to ooda's three levels; unknown or missing is a warning, so an
 /// external alert is never silently downgraded to info.
 pub fn severity_of(labels: &BTreeMap<String, String>) -> Severity {
-    match labels.get("severity").map(|s| s.to_ascii_lowercase()).as_deref() {
-        Some("critical" | "page" | "error" | "high" | "emergency" | "p1" | "fatal") => Severity::Critical,
+    match labels
+        .get("severity")
+        .map(|s| s.to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("critical" | "page" | "error" | "high" | "emergency" | "p1" | "fatal") => {
+            Severity::Critical
+        }
         Some("info" | "informational" | "none" | "low" | "debug") => Severity::Info,
         _ => Severity::Warning,
     }
@@ -96,7 +108,9 @@ fn host_of(labels: &BTreeMap<String, String>) -> Option<String> {
         return rest.split(']').next().map(str::to_owned);
     }
     Some(match instance.rsplit_once(':') {
-        Some((host, port)) if !host.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => host.to_owned(),
+        Some((host, port)) if !host.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            host.to_owned()
+        }
         _ => instance.clone(),
     })
 }
@@ -104,8 +118,9 @@ fn host_of(labels: &BTreeMap<String, String>) -> Option<String> {
 /// Reads a webhook body into ooda alerts (kind External). `now` stamps `updated_at` of firing
 /// alerts (Alertmanager sends no update time).
 pub fn webhook(body: &[u8], now: Timestamp) -> Result<Vec<Alert>, AlertmanagerError> {
-    let payload: WebhookPayload = serde_json::from_slice(body)
-        .map_err(|e| AlertmanagerError::Payload(format!("expected an Alertmanager webhook JSON body: {e}")))?;
+    let payload: WebhookPayload = serde_json::from_slice(body).map_err(|e| {
+        AlertmanagerError::Payload(format!("expected an Alertmanager webhook JSON body: {e}"))
+    })?;
     if payload.version != "4" {
         return Err(AlertmanagerError::Payload(format!(
             "expected webhook payload version \"4\", found {:?}",
@@ -116,10 +131,18 @@ pub fn webhook(body: &[u8], now: Timestamp) -> Result<Vec<Alert>, AlertmanagerEr
     for item in payload.alerts {
         let opened_at = time(&item.starts_at, "startsAt")?;
         let resolved = item.status == "resolved";
-        let ends_at = if item.ends_at.is_empty() { None } else { time(&item.ends_at, "endsAt").ok() };
+        let ends_at = if item.ends_at.is_empty() {
+            None
+        } else {
+            time(&item.ends_at, "endsAt").ok()
+        };
         let key = if item.fingerprint.is_empty() {
             // Older senders: the label set is the identity.
-            item.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+            item.labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(",")
         } else {
             item.fingerprint.clone()
         };
@@ -131,7 +154,13 @@ pub fn webhook(body: &[u8], now: Timestamp) -> Result<Vec<Alert>, AlertmanagerEr
             .or_else(|| item.annotations.get("description"))
             .or_else(|| item.annotations.get("message"))
             .cloned()
-            .unwrap_or_else(|| if alertname.is_empty() { "Alertmanager alert".into() } else { alertname.clone() });
+            .unwrap_or_else(|| {
+                if alertname.is_empty() {
+                    "Alertmanager alert".into()
+                } else {
+                    alertname.clone()
+                }
+            });
         let mut labels = item.labels.clone();
         labels.insert(SOURCE_LABEL.into(), "alertmanager".into());
         labels.insert("alertmanager_receiver".into(), payload.receiver.clone());
@@ -144,9 +173,17 @@ pub fn webhook(body: &[u8], now: Timestamp) -> Result<Vec<Alert>, AlertmanagerEr
             host: host_of(&item.labels),
             kind: AlertKind::External,
             severity: severity_of(&item.labels),
-            state: if resolved { AlertState::Resolved } else { AlertState::Firing },
+            state: if resolved {
+                AlertState::Resolved
+            } else {
+                AlertState::Firing
+            },
             summary,
-            probable_cause: item.annotations.get("description").filter(|d| Some(*d) != item.annotations.get("summary")).cloned(),
+            probable_cause: item
+                .annotations
+                .get("description")
+                .filter(|d| Some(*d) != item.annotations.get("summary"))
+                .cloned(),
             members: Vec::new(),
             labels,
             opened_at,
@@ -177,7 +214,13 @@ pub struct PostableAlert {
 fn label_name(name: &str) -> String {
     let mut out: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if out.is_empty() || out.as_bytes()[0].is_ascii_digit() {
         out.insert(0, '_');
@@ -220,7 +263,12 @@ pub fn postable(alert: &Alert, generator_url: Option<&str>) -> PostableAlert {
     if let Some(cause) = &alert.probable_cause {
         annotations.insert("probable_cause".into(), cause.clone());
     }
-    let details: Vec<&str> = alert.members.iter().take(5).map(|m| m.explanation.as_str()).collect();
+    let details: Vec<&str> = alert
+        .members
+        .iter()
+        .take(5)
+        .map(|m| m.explanation.as_str())
+        .collect();
     if !details.is_empty() {
         annotations.insert("description".into(), details.join("\n"));
     }
@@ -299,9 +347,13 @@ impl SilenceSet {
             if silence.status.state == "expired" {
                 continue;
             }
-            let times = (time(&silence.starts_at, "startsAt"), time(&silence.ends_at, "endsAt"));
+            let times = (
+                time(&silence.starts_at, "startsAt"),
+                time(&silence.ends_at, "endsAt"),
+            );
             let (Ok(start), Ok(end)) = times else {
-                set.skipped.push((silence.id.clone(), "unreadable startsAt/endsAt".into()));
+                set.skipped
+                    .push((silence.id.clone(), "unreadable startsAt/endsAt".into()));
                 continue;
             };
             let mut compiled = Vec::with_capacity(silence.matchers.len());
@@ -318,7 +370,11 @@ impl SilenceSet {
                 } else {
                     Test::Exact(m.value.clone())
                 };
-                compiled.push(Compiled { name: m.name.clone(), equal: m.is_equal, test });
+                compiled.push(Compiled {
+                    name: m.name.clone(),
+                    equal: m.is_equal,
+                    test,
+                });
             }
             match bad {
                 Some(reason) => set.skipped.push((silence.id.clone(), reason)),

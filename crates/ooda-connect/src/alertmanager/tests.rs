@@ -28,7 +28,10 @@ const PAYLOAD: &str = r#"{
 }"#;
 
 fn now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).single().expect("time")
+    chrono::Utc
+        .with_ymd_and_hms(2026, 11, 26, 8, 0, 0)
+        .single()
+        .expect("time")
 }
 
 #[test]
@@ -45,13 +48,20 @@ fn webhook_v4_becomes_external_alerts() {
     assert_eq!(high.fingerprint, "alertmanager:c3a1f0e2b4d5e6f7");
     assert_eq!(high.opened_at.timestamp_millis() % 1000, 123);
     assert_eq!(high.updated_at, now());
-    assert_eq!(high.labels.get(SOURCE_LABEL).map(String::as_str), Some("alertmanager"));
+    assert_eq!(
+        high.labels.get(SOURCE_LABEL).map(String::as_str),
+        Some("alertmanager")
+    );
     let again = webhook(PAYLOAD.as_bytes(), now()).expect("payload");
     assert_eq!(again[0].id, high.id, "stable ids: redelivery is idempotent");
 
     let disk = &alerts[1];
     assert_eq!(disk.state, AlertState::Resolved);
-    assert_eq!(disk.severity, Severity::Warning, "no severity label reads as warning");
+    assert_eq!(
+        disk.severity,
+        Severity::Warning,
+        "no severity label reads as warning"
+    );
     assert_eq!(disk.host.as_deref(), Some("db-1"));
     assert_eq!(disk.summary, "DiskFull");
     assert_eq!(disk.updated_at.to_rfc3339(), "2026-11-26T06:30:00+00:00");
@@ -63,7 +73,10 @@ fn bad_payloads_are_refused_with_reasons() {
     let err = webhook(v3.as_bytes(), now()).expect_err("v3");
     assert!(err.to_string().contains("version \"4\""), "{err}");
     let bad_time = PAYLOAD.replace("2026-11-26T07:00:00.123Z", "yesterday");
-    assert!(webhook(bad_time.as_bytes(), now()).expect_err("time").to_string().contains("startsAt"));
+    assert!(webhook(bad_time.as_bytes(), now())
+        .expect_err("time")
+        .to_string()
+        .contains("startsAt"));
     assert!(webhook(b"not json", now()).is_err());
 }
 
@@ -85,7 +98,10 @@ fn ooda_alert(host: &str, state: AlertState) -> Alert {
         summary: "cpu far above baseline".into(),
         probable_cause: Some("runaway process".into()),
         members: Vec::new(),
-        labels: BTreeMap::from([("kind".into(), "baseline".into()), ("weird-key".into(), "x".into())]),
+        labels: BTreeMap::from([
+            ("kind".into(), "baseline".into()),
+            ("weird-key".into(), "x".into()),
+        ]),
         opened_at: now(),
         updated_at: now() + chrono::Duration::minutes(5),
         enrichment: Vec::new(),
@@ -94,7 +110,10 @@ fn ooda_alert(host: &str, state: AlertState) -> Alert {
 
 #[test]
 fn pushed_alerts_carry_identity_and_end_only_when_resolved() {
-    let firing = parse::postable(&ooda_alert("web-1", AlertState::Firing), Some("http://ooda/"));
+    let firing = parse::postable(
+        &ooda_alert("web-1", AlertState::Firing),
+        Some("http://ooda/"),
+    );
     assert_eq!(firing.labels["alertname"], "ooda_baseline");
     assert_eq!(firing.labels["host"], "web-1");
     assert_eq!(firing.labels["severity"], "critical");
@@ -105,7 +124,10 @@ fn pushed_alerts_carry_identity_and_end_only_when_resolved() {
     let json = serde_json::to_value(&firing).expect("json");
     assert!(json.get("startsAt").is_some() && json.get("generatorURL").is_some());
     let resolved = parse::postable(&ooda_alert("web-1", AlertState::Resolved), None);
-    assert_eq!(resolved.ends_at.as_deref(), Some("2026-11-26T08:05:00.000Z"));
+    assert_eq!(
+        resolved.ends_at.as_deref(),
+        Some("2026-11-26T08:05:00.000Z")
+    );
 }
 
 fn silence(matchers: &str, state: &str) -> Silence {
@@ -118,17 +140,35 @@ fn silence(matchers: &str, state: &str) -> Silence {
 #[test]
 fn silences_match_like_alertmanager() {
     let set = SilenceSet::new(vec![
-        silence(r#"[{"name":"host","value":"web-.*","isRegex":true,"isEqual":true},{"name":"severity","value":"info","isRegex":false,"isEqual":false}]"#, "active"),
+        silence(
+            r#"[{"name":"host","value":"web-.*","isRegex":true,"isEqual":true},{"name":"severity","value":"info","isRegex":false,"isEqual":false}]"#,
+            "active",
+        ),
         silence(r#"[{"name":"host","value":"(","isRegex":true}]"#, "active"),
-        silence(r#"[{"name":"host","value":"db-1","isRegex":false}]"#, "expired"),
+        silence(
+            r#"[{"name":"host","value":"db-1","isRegex":false}]"#,
+            "expired",
+        ),
     ]);
     assert_eq!(set.len(), 1);
     assert_eq!(set.skipped.len(), 1, "a bad regex is skipped and reported");
     let web = ooda_alert("web-1", AlertState::Firing);
     assert!(set.silences(&web, now()).is_some());
-    assert!(set.silences(&ooda_alert("xweb-1", AlertState::Firing), now()).is_none(), "regexes are anchored");
-    assert!(set.silences(&ooda_alert("db-1", AlertState::Firing), now()).is_none(), "expired silences ignored");
-    assert!(set.silences(&web, now() + chrono::Duration::hours(2)).is_none(), "after endsAt");
+    assert!(
+        set.silences(&ooda_alert("xweb-1", AlertState::Firing), now())
+            .is_none(),
+        "regexes are anchored"
+    );
+    assert!(
+        set.silences(&ooda_alert("db-1", AlertState::Firing), now())
+            .is_none(),
+        "expired silences ignored"
+    );
+    assert!(
+        set.silences(&web, now() + chrono::Duration::hours(2))
+            .is_none(),
+        "after endsAt"
+    );
     let mut info = web.clone();
     info.severity = Severity::Info;
     assert!(set.silences(&info, now()).is_none(), "negative matcher");

@@ -89,7 +89,10 @@ impl PrometheusClient {
         expr: &str,
         at: Option<Timestamp>,
     ) -> Result<Response<QueryValue>, PromError> {
-        let mut form = vec![("query", expr.to_owned()), ("timeout", self.timeout_param())];
+        let mut form = vec![
+            ("query", expr.to_owned()),
+            ("timeout", self.timeout_param()),
+        ];
         if let Some(at) = at {
             form.push(("time", secs(at.timestamp_millis())));
         }
@@ -134,8 +137,10 @@ impl PrometheusClient {
         start: Option<Timestamp>,
         end: Option<Timestamp>,
     ) -> Result<Response<Vec<BTreeMap<String, String>>>, PromError> {
-        let mut form: Vec<(&str, String)> =
-            matchers.iter().map(|m| ("match[]", (*m).to_owned())).collect();
+        let mut form: Vec<(&str, String)> = matchers
+            .iter()
+            .map(|m| ("match[]", (*m).to_owned()))
+            .collect();
         if let Some(start) = start {
             form.push(("start", secs(start.timestamp_millis())));
         }
@@ -150,7 +155,12 @@ impl PrometheusClient {
     /// `backfill_step`. Chunk boundaries never repeat a point (each chunk starts one step after
     /// the previous one ended). A failed chunk is recorded and skipped; the bar (drawn only on a
     /// terminal) advances per chunk.
-    pub async fn backfill(&self, exprs: &[String], end: Timestamp, show_progress: bool) -> Backfill {
+    pub async fn backfill(
+        &self,
+        exprs: &[String],
+        end: Timestamp,
+        show_progress: bool,
+    ) -> Backfill {
         let end_ms = end.timestamp_millis();
         let span_ms = i64::try_from(self.config.backfill.get().as_millis()).unwrap_or(i64::MAX);
         let step = self.config.backfill_step.get();
@@ -187,13 +197,17 @@ impl PrometheusClient {
             ..Backfill::default()
         };
         for expr in exprs {
-            let mut by_labels: BTreeMap<BTreeMap<String, String>, Vec<(i64, f64)>> = BTreeMap::new();
+            let mut by_labels: BTreeMap<BTreeMap<String, String>, Vec<(i64, f64)>> =
+                BTreeMap::new();
             for &(from, to) in &windows {
                 match self.query_range_ms(expr, from, to, step).await {
                     Ok(response) => {
                         out.warnings.extend(response.warnings);
                         for series in response.data {
-                            by_labels.entry(series.labels).or_default().extend(series.points);
+                            by_labels
+                                .entry(series.labels)
+                                .or_default()
+                                .extend(series.points);
                         }
                     }
                     Err(error) => {

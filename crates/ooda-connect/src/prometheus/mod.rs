@@ -37,8 +37,11 @@ impl PromError {
     pub fn is_transient(&self) -> bool {
         match self {
             PromError::Http(_) => true,
-            PromError::Api { status, error_type, .. } => {
-                *status >= 500 || matches!(error_type.as_str(), "timeout" | "canceled" | "unavailable")
+            PromError::Api {
+                status, error_type, ..
+            } => {
+                *status >= 500
+                    || matches!(error_type.as_str(), "timeout" | "canceled" | "unavailable")
             }
             PromError::Status { status, .. } => *status >= 500 || *status == 429,
             PromError::Decode { .. } | PromError::Url(_) => false,

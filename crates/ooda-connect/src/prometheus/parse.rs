@@ -160,7 +160,9 @@ fn seconds_to_ms(seconds: f64) -> i64 {
 }
 
 fn partial_warning(warnings: &[String]) -> bool {
-    warnings.iter().any(|w| w.to_ascii_lowercase().contains("partial"))
+    warnings
+        .iter()
+        .any(|w| w.to_ascii_lowercase().contains("partial"))
 }
 
 /// Decodes the envelope of any endpoint; HTTP status only matters when the body is not the
@@ -274,7 +276,10 @@ pub fn query_range(status: u16, body: &[u8]) -> Result<Response<Vec<Series>>, Pr
 }
 
 /// `/api/v1/series`: label sets.
-pub fn series(status: u16, body: &[u8]) -> Result<Response<Vec<BTreeMap<String, String>>>, PromError> {
+pub fn series(
+    status: u16,
+    body: &[u8],
+) -> Result<Response<Vec<BTreeMap<String, String>>>, PromError> {
     let (data, warnings, partial) = envelope::<Vec<BTreeMap<String, String>>>(status, body)?;
     Ok(Response {
         data,

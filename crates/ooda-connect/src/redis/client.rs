@@ -49,7 +49,10 @@ impl Connection {
             }
         }
         Err(RespError::Io(last.unwrap_or_else(|| {
-            std::io::Error::new(std::io::ErrorKind::NotFound, format!("{address} resolves to nothing"))
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{address} resolves to nothing"),
+            )
         })))
     }
 
@@ -69,7 +72,9 @@ impl Connection {
     fn line(&mut self) -> Result<String, RespError> {
         let mut line = Vec::new();
         // A reply line longer than this is not one these commands produce.
-        (&mut self.reader).take(64 * 1024).read_until(b'\n', &mut line)?;
+        (&mut self.reader)
+            .take(64 * 1024)
+            .read_until(b'\n', &mut line)?;
         if !line.ends_with(b"\r\n") {
             return Err(RespError::Protocol("connection closed mid-reply".into()));
         }
@@ -93,7 +98,8 @@ impl Connection {
                 if len < 0 {
                     return Ok(Reply::Bulk(None));
                 }
-                let len = usize::try_from(len).map_err(|_| RespError::Protocol("bulk length".into()))?;
+                let len =
+                    usize::try_from(len).map_err(|_| RespError::Protocol("bulk length".into()))?;
                 if len > 16 * 1024 * 1024 {
                     return Err(RespError::Protocol(format!("bulk of {len} bytes refused")));
                 }
@@ -103,7 +109,9 @@ impl Connection {
                 Ok(Reply::Bulk(Some(data)))
             }
             "*" => Ok(Reply::Array(number(rest)?)),
-            _ => Err(RespError::Protocol(format!("unknown reply type in {line:?}"))),
+            _ => Err(RespError::Protocol(format!(
+                "unknown reply type in {line:?}"
+            ))),
         }
     }
 }

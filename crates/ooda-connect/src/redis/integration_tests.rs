@@ -11,7 +11,11 @@ use super::{RedisDedup, RedisDedupConfig};
 const REDIS: &str = "127.0.0.1:6379";
 
 fn unique_prefix(test: &str) -> String {
-    format!("ooda-test:{test}:{}:{}:", std::process::id(), ooda_core::EventId::new())
+    format!(
+        "ooda-test:{test}:{}:{}:",
+        std::process::id(),
+        ooda_core::EventId::new()
+    )
 }
 
 fn dedup(prefix: &str) -> RedisDedup {
@@ -68,8 +72,15 @@ fn two_instances_fed_the_same_anomalies_announce_each_alert_once() {
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), hosts.len(), "one alert per host");
-    assert_eq!(opened.len(), hosts.len(), "no alert announced twice: {opened:?}");
-    assert_eq!(a_store.health().fallback_claims + b_store.health().fallback_claims, 0);
+    assert_eq!(
+        opened.len(),
+        hosts.len(),
+        "no alert announced twice: {opened:?}"
+    );
+    assert_eq!(
+        a_store.health().fallback_claims + b_store.health().fallback_claims,
+        0
+    );
 }
 
 #[test]
@@ -78,12 +89,25 @@ fn claims_expire_with_the_ttl_and_release_frees_them() {
     let d = dedup(&prefix);
     let other = dedup(&prefix);
     assert!(d.claim("fp", Duration::from_secs(60), 0).expect("claim"));
-    assert!(!other.claim("fp", Duration::from_secs(60), 0).expect("claim"), "held by the first");
+    assert!(
+        !other
+            .claim("fp", Duration::from_secs(60), 0)
+            .expect("claim"),
+        "held by the first"
+    );
     d.release("fp").expect("release");
-    assert!(other.claim("fp", Duration::from_millis(1), 0).expect("claim"), "released");
+    assert!(
+        other
+            .claim("fp", Duration::from_millis(1), 0)
+            .expect("claim"),
+        "released"
+    );
     // A 1 ms claim is gone by the time we ask again (Redis expires on its own clock).
     std::thread::sleep(Duration::from_millis(20));
-    assert!(d.claim("fp", Duration::from_secs(60), 0).expect("claim"), "expired");
+    assert!(
+        d.claim("fp", Duration::from_secs(60), 0).expect("claim"),
+        "expired"
+    );
     d.release("fp").expect("cleanup");
     assert!(!d.health().degraded);
 }

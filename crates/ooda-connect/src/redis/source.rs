@@ -82,10 +82,14 @@ impl RedisDedup {
 
     /// Connects and checks Redis now (for `ooda doctor` and start-up logs).
     pub fn ping(&self) -> Result<(), MonitorError> {
-        let mut conn = self.open().map_err(|e| MonitorError::Dedup(e.to_string()))?;
+        let mut conn = self
+            .open()
+            .map_err(|e| MonitorError::Dedup(e.to_string()))?;
         match conn.command(&[b"PING"]) {
             Ok(Reply::Simple(pong)) if pong == "PONG" => Ok(()),
-            Ok(other) => Err(MonitorError::Dedup(format!("expected PONG, found {other:?}"))),
+            Ok(other) => Err(MonitorError::Dedup(format!(
+                "expected PONG, found {other:?}"
+            ))),
             Err(e) => Err(MonitorError::Dedup(e.to_string())),
         }
     }
@@ -108,12 +112,7 @@ impl RedisDedup {
     }
 
     /// Runs one command on Redis if it is usable now; `None` means "use the fallback".
-    fn with_redis(
-        &self,
-        state: &mut State,
-        now_ms: i64,
-        args: &[&[u8]],
-    ) -> Option<Reply> {
+    fn with_redis(&self, state: &mut State, now_ms: i64, args: &[&[u8]]) -> Option<Reply> {
         if state.health.degraded && now_ms < state.retry_at_ms {
             return None;
         }
@@ -149,7 +148,9 @@ impl RedisDedup {
                 if !state.health.degraded {
                     state.health.degraded = true;
                     state.health.outages += 1;
-                    state.change = Some(DedupChange::WentLocal { error: text.clone() });
+                    state.change = Some(DedupChange::WentLocal {
+                        error: text.clone(),
+                    });
                     tracing::warn!(address = %self.config.address, error = %text, "redis dedup unreachable; deduplicating locally");
                 }
                 state.health.last_error = Some(text);
@@ -167,7 +168,14 @@ impl Dedup for RedisDedup {
         let reply = self.with_redis(
             &mut state,
             now_ms,
-            &[b"SET", full.as_bytes(), b"1", b"NX", b"PX", ttl_ms.as_bytes()],
+            &[
+                b"SET",
+                full.as_bytes(),
+                b"1",
+                b"NX",
+                b"PX",
+                ttl_ms.as_bytes(),
+            ],
         );
         match reply {
             Some(reply) => {

@@ -15,7 +15,9 @@ fn scripted(replies: Vec<&'static str>) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     std::thread::spawn(move || {
-        let Ok((stream, _)) = listener.accept() else { return };
+        let Ok((stream, _)) = listener.accept() else {
+            return;
+        };
         let mut reader = BufReader::new(stream.try_clone().expect("clone"));
         let mut writer = stream;
         for reply in replies {
@@ -36,12 +38,26 @@ fn scripted(replies: Vec<&'static str>) -> u16 {
 
 #[test]
 fn replies_of_every_kind() {
-    let port = scripted(vec!["+OK\r\n", "$-1\r\n", ":3\r\n", "$5\r\nhello\r\n", "-ERR wrong\r\n", "?junk\r\n"]);
-    let mut c = Connection::connect(&format!("127.0.0.1:{port}"), Duration::from_secs(5)).expect("connect");
-    assert_eq!(c.command(&[b"SET"]).expect("ok"), Reply::Simple("OK".into()));
+    let port = scripted(vec![
+        "+OK\r\n",
+        "$-1\r\n",
+        ":3\r\n",
+        "$5\r\nhello\r\n",
+        "-ERR wrong\r\n",
+        "?junk\r\n",
+    ]);
+    let mut c =
+        Connection::connect(&format!("127.0.0.1:{port}"), Duration::from_secs(5)).expect("connect");
+    assert_eq!(
+        c.command(&[b"SET"]).expect("ok"),
+        Reply::Simple("OK".into())
+    );
     assert_eq!(c.command(&[b"SET"]).expect("nil"), Reply::Bulk(None));
     assert_eq!(c.command(&[b"DEL"]).expect("int"), Reply::Integer(3));
-    assert_eq!(c.command(&[b"GET"]).expect("bulk"), Reply::Bulk(Some(b"hello".to_vec())));
+    assert_eq!(
+        c.command(&[b"GET"]).expect("bulk"),
+        Reply::Bulk(Some(b"hello".to_vec()))
+    );
     assert!(matches!(c.command(&[b"X"]), Err(RespError::Server(e)) if e == "ERR wrong"));
     assert!(matches!(c.command(&[b"X"]), Err(RespError::Protocol(_))));
 }
@@ -59,18 +75,30 @@ fn unreachable_redis_falls_back_reports_and_recovers() {
     let port = testkit::free_port();
     let dedup = RedisDedup::new(config_for(port));
     let ttl = Duration::from_secs(60);
-    assert!(dedup.claim("a", ttl, 0).expect("fallback claim"), "first claim still announces");
-    assert!(!dedup.claim("a", ttl, 1).expect("fallback claim"), "local dedup still dedups");
+    assert!(
+        dedup.claim("a", ttl, 0).expect("fallback claim"),
+        "first claim still announces"
+    );
+    assert!(
+        !dedup.claim("a", ttl, 1).expect("fallback claim"),
+        "local dedup still dedups"
+    );
     let health = dedup.health();
     assert!(health.degraded);
     assert_eq!((health.fallback_claims, health.outages), (2, 1));
-    assert!(matches!(dedup.take_change(), Some(DedupChange::WentLocal { .. })));
+    assert!(matches!(
+        dedup.take_change(),
+        Some(DedupChange::WentLocal { .. })
+    ));
     assert_eq!(dedup.take_change(), None, "a change is reported once");
 
     // Redis comes back on that port (a scripted peer saying OK); before retry_after nothing
     // is tried, after it the next claim goes to Redis and recovery is reported.
     let peer = scripted_on(port, vec!["+OK\r\n"]);
-    assert!(dedup.claim("b", ttl, 2).expect("claim"), "still local inside retry_after");
+    assert!(
+        dedup.claim("b", ttl, 2).expect("claim"),
+        "still local inside retry_after"
+    );
     assert_eq!(dedup.health().fallback_claims, 3);
     assert!(dedup.claim("c", ttl, 10_000).expect("claim"));
     let health = dedup.health();
@@ -83,7 +111,9 @@ fn unreachable_redis_falls_back_reports_and_recovers() {
 fn scripted_on(port: u16, replies: Vec<&'static str>) -> std::thread::JoinHandle<()> {
     let listener = TcpListener::bind(("127.0.0.1", port)).expect("rebind the same port");
     std::thread::spawn(move || {
-        let Ok((stream, _)) = listener.accept() else { return };
+        let Ok((stream, _)) = listener.accept() else {
+            return;
+        };
         let mut reader = BufReader::new(stream.try_clone().expect("clone"));
         let mut writer = stream;
         for reply in replies {

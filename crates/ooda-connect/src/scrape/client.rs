@@ -13,7 +13,8 @@ use super::parse::{self, Format, LineError};
 use crate::http::{self, HttpError};
 
 /// What the OpenMetrics and Prometheus-text content negotiation asks for, as Prometheus does.
-const ACCEPT: &str = "application/openmetrics-text;version=1.0.0;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+const ACCEPT: &str =
+    "application/openmetrics-text;version=1.0.0;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScrapeError {
@@ -253,7 +254,12 @@ impl Scraper {
     }
 
     fn selected(&self, name: &str) -> bool {
-        self.config.metrics.is_empty() || self.config.metrics.iter().any(|p| name.starts_with(p.as_str()))
+        self.config.metrics.is_empty()
+            || self
+                .config
+                .metrics
+                .iter()
+                .any(|p| name.starts_with(p.as_str()))
     }
 
     /// The timeout the scheduler should expect a scrape to take at most.

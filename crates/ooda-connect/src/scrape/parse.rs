@@ -390,10 +390,7 @@ fn sample_line<'a>(
     let first = labels.len();
     let mut at = 0;
     if !bytes.first().is_some_and(|&b| is_name_start(b)) {
-        return Err(format!(
-            "expected a metric name, found {:?}",
-            shorten(line)
-        ));
+        return Err(format!("expected a metric name, found {:?}", shorten(line)));
     }
     while at < bytes.len() && is_name_char(bytes[at]) {
         at += 1;
@@ -416,10 +413,16 @@ fn sample_line<'a>(
     }
     let value_text = &line[value_start..at];
     if value_text.is_empty() {
-        return Err(format!("expected a value after {name}, found the end of the line"));
+        return Err(format!(
+            "expected a value after {name}, found the end of the line"
+        ));
     }
-    let value = parse_value(value_text)
-        .ok_or_else(|| format!("expected a number for {name}, found {:?}", shorten(value_text)))?;
+    let value = parse_value(value_text).ok_or_else(|| {
+        format!(
+            "expected a number for {name}, found {:?}",
+            shorten(value_text)
+        )
+    })?;
     at = skip_blanks(bytes, at);
     if at >= bytes.len() {
         return Ok((name, value, None));
@@ -473,7 +476,9 @@ fn label_set<'a>(
     loop {
         at = skip_blanks(bytes, at);
         match bytes.get(at) {
-            None => return Err("expected '}' to close the labels, found the end of the line".into()),
+            None => {
+                return Err("expected '}' to close the labels, found the end of the line".into())
+            }
             Some(b'}') => return Ok(at + 1),
             Some(&b) if is_label_start(b) => {}
             Some(_) => {
@@ -501,11 +506,9 @@ fn label_set<'a>(
         let mut escaped = false;
         loop {
             match bytes.get(at) {
-                None => {
-                    return Err(format!(
-                        "expected '\"' to close the value of label {name}, found the end of the line"
-                    ))
-                }
+                None => return Err(format!(
+                    "expected '\"' to close the value of label {name}, found the end of the line"
+                )),
                 Some(b'"') => break,
                 Some(b'\\') => {
                     escaped = true;
