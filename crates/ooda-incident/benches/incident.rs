@@ -65,7 +65,10 @@ fn triage_bench(c: &mut Criterion) {
         let started = Instant::now();
         let mut tantivy = triage::tantivy_index::TantivyIndex::new().unwrap();
         tantivy.add(&past).unwrap();
-        eprintln!("tantivy: indexed 10000 incidents in {:?}", started.elapsed());
+        eprintln!(
+            "tantivy: indexed 10000 incidents in {:?}",
+            started.elapsed()
+        );
         group.bench_function("tantivy", |b| {
             b.iter(|| triage::triage(&incident, &catalogue, &tantivy).unwrap())
         });

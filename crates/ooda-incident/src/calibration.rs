@@ -58,7 +58,11 @@ pub fn scenarios(catalogue: &Catalogue, n: usize, seed: u64) -> Vec<Scenario> {
         .signals()
         .iter()
         .map(|s| s.id.clone())
-        .chain(crate::catalogue::BUILT_IN_SIGNALS.iter().map(|s| (*s).to_owned()))
+        .chain(
+            crate::catalogue::BUILT_IN_SIGNALS
+                .iter()
+                .map(|s| (*s).to_owned()),
+        )
         .collect();
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
@@ -93,7 +97,11 @@ pub fn scenarios(catalogue: &Catalogue, n: usize, seed: u64) -> Vec<Scenario> {
             }
         }
         out.push(Scenario {
-            truth: if outside { UNKNOWN.to_owned() } else { truth.id.clone() },
+            truth: if outside {
+                UNKNOWN.to_owned()
+            } else {
+                truth.id.clone()
+            },
             signals: Signals::from_names(&seen, &looked),
         });
     }
@@ -228,8 +236,14 @@ mod tests {
                 .with_unknown_prior(unknown),
             &test,
         );
-        println!("T=1.0 unknown=0.27: accuracy {:.3} ECE {:.3} NLL {:.3} act band {:?}", raw.top1_accuracy, raw.ece, raw.nll, raw.act_band);
-        println!("T={t:.1} unknown={unknown}: accuracy {:.3} ECE {:.3} NLL {:.3} act band {:?}", fitted.top1_accuracy, fitted.ece, fitted.nll, fitted.act_band);
+        println!(
+            "T=1.0 unknown=0.27: accuracy {:.3} ECE {:.3} NLL {:.3} act band {:?}",
+            raw.top1_accuracy, raw.ece, raw.nll, raw.act_band
+        );
+        println!(
+            "T={t:.1} unknown={unknown}: accuracy {:.3} ECE {:.3} NLL {:.3} act band {:?}",
+            fitted.top1_accuracy, fitted.ece, fitted.nll, fitted.act_band
+        );
         for bin in &fitted.bins {
             println!(
                 "[{:.1}, {:.1}) n={:4} confidence {:.3} accuracy {:.3}",

@@ -109,7 +109,10 @@ impl Catalogue {
         let mut known: BTreeSet<&str> = BUILT_IN_SIGNALS.iter().copied().collect();
         for (i, rule) in self.signals.iter().enumerate() {
             if !known.insert(rule.id.as_str()) {
-                return bad(format!("signal[{i}].id"), format!("duplicate signal {:?}", rule.id));
+                return bad(
+                    format!("signal[{i}].id"),
+                    format!("duplicate signal {:?}", rule.id),
+                );
             }
             let is_metric = !rule.metric.is_empty();
             let is_log = !rule.log.is_empty();
@@ -129,7 +132,10 @@ impl Catalogue {
         let mut ids = BTreeSet::new();
         for (i, cause) in self.causes.iter().enumerate() {
             if !ids.insert(cause.id.as_str()) {
-                return bad(format!("cause[{i}].id"), format!("duplicate cause {:?}", cause.id));
+                return bad(
+                    format!("cause[{i}].id"),
+                    format!("duplicate cause {:?}", cause.id),
+                );
             }
             if !(cause.prior > 0.0 && cause.prior < 1.0) {
                 return bad(

@@ -359,7 +359,9 @@ pub fn log_template(line: &str) -> String {
     line.split_whitespace()
         .map(|word| {
             if word.chars().any(|c| c.is_ascii_digit())
-                && word.chars().all(|c| c.is_ascii_hexdigit() || ".:-/x[]=%".contains(c))
+                && word
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() || ".:-/x[]=%".contains(c))
             {
                 "<n>".to_owned()
             } else {
@@ -383,9 +385,11 @@ impl Probe for LogFileProbe {
             let mut counts: BTreeMap<String, u64> = BTreeMap::new();
             for line in text.lines() {
                 let lower = line.to_ascii_lowercase();
-                if ["error", "fail", "fatal", "panic", "no space", "killed", "denied"]
-                    .iter()
-                    .any(|w| lower.contains(w))
+                if [
+                    "error", "fail", "fatal", "panic", "no space", "killed", "denied",
+                ]
+                .iter()
+                .any(|w| lower.contains(w))
                 {
                     *counts.entry(log_template(line)).or_default() += 1;
                 }
@@ -453,7 +457,11 @@ mod tests {
         let evidence = gather(&probes, &query(), Duration::from_secs(5)).await;
         assert_eq!(evidence.items.len(), 1);
         assert_eq!(evidence.items[0].observation, cmdb);
-        let gaps: Vec<_> = evidence.gaps.iter().map(|g| (g.probe.as_str(), &g.error)).collect();
+        let gaps: Vec<_> = evidence
+            .gaps
+            .iter()
+            .map(|g| (g.probe.as_str(), &g.error))
+            .collect();
         assert_eq!(gaps[0], ("slow", &ProbeError::Timeout(5000)));
         assert!(matches!(gaps[1], ("broken", ProbeError::Garbage(_))));
         assert!(matches!(gaps[2], ("panics", ProbeError::Failed(_))));
@@ -490,9 +498,17 @@ mod tests {
         assert_eq!(deploys.len(), 1);
         assert_eq!(deploys[0].version, "3");
         std::fs::write(&path, "{\"service\": 3}\n").unwrap();
-        assert!(matches!(probe.probe(&query()).await, Err(ProbeError::Garbage(_))));
-        let missing = DeployFileProbe { path: dir.path().join("nope") };
-        assert!(matches!(missing.probe(&query()).await, Err(ProbeError::Failed(_))));
+        assert!(matches!(
+            probe.probe(&query()).await,
+            Err(ProbeError::Garbage(_))
+        ));
+        let missing = DeployFileProbe {
+            path: dir.path().join("nope"),
+        };
+        assert!(matches!(
+            missing.probe(&query()).await,
+            Err(ProbeError::Failed(_))
+        ));
     }
 
     #[tokio::test]
@@ -504,11 +520,17 @@ mod tests {
             "ok line\nERROR write 4096 bytes: No space left on device\nERROR write 512 bytes: No space left on device\n\u{0}\u{ff}garbage error\n",
         )
         .unwrap();
-        let probe = LogFileProbe { path, max_templates: 10 };
+        let probe = LogFileProbe {
+            path,
+            max_templates: 10,
+        };
         let Observation::Logs { templates } = probe.probe(&query()).await.unwrap() else {
             panic!("not logs")
         };
-        assert_eq!(templates[0].template, "ERROR write <n> bytes: No space left on device");
+        assert_eq!(
+            templates[0].template,
+            "ERROR write <n> bytes: No space left on device"
+        );
         assert_eq!(templates[0].count, 2);
     }
 }

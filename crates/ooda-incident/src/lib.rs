@@ -2,15 +2,16 @@
 //! probes, explains with ranked hypotheses and, where confidence and the Gate allow, resolves
 //! with runbooks.
 //!
-//! This crate decides; it never acts. Every change to the world goes through the governance
-//! Gate (the [`gate::ActionGate`] port), and a missing or garbled piece of evidence is a recorded
-//! gap, never a reason to act.
+//! The decision code never acts: every change to the world goes through the governance Gate (the
+//! [`gate::ActionGate`] port). The [`actuator`] module holds the local actuator the Gate calls; it
+//! can only be executed with a token the Gate mints. A missing or garbled piece of evidence is a
+//! recorded gap, never a reason to act.
 
+pub mod actuator;
 pub mod calibration;
 pub mod catalogue;
-pub mod gate;
-pub mod actuator;
 pub mod evidence;
+pub mod gate;
 pub mod lifecycle;
 pub mod postmortem;
 pub mod reasoner;

@@ -34,7 +34,10 @@ pub fn write(
     evidence: &[EvidenceRef],
 ) -> IncidentResult {
     let mut md = String::new();
-    md.push_str(&format!("# Incident {}: {}\n\n", incident.id, incident.title));
+    md.push_str(&format!(
+        "# Incident {}: {}\n\n",
+        incident.id, incident.title
+    ));
     md.push_str(&format!(
         "- Host: {}\n- Severity: {}\n- Status: {}\n- Opened: {}\n- Last update: {}\n\n",
         incident.host.as_deref().unwrap_or("(none)"),
@@ -53,7 +56,9 @@ pub fn write(
                 r.reasoner,
                 r.post_mortem
             ));
-            md.push_str("## Hypotheses\n\n| cause | confidence | for | against |\n|---|---|---|---|\n");
+            md.push_str(
+                "## Hypotheses\n\n| cause | confidence | for | against |\n|---|---|---|---|\n",
+            );
             for h in &r.hypotheses {
                 md.push_str(&format!(
                     "| {} | {:.3} | {} | {} |\n",

@@ -82,12 +82,14 @@ impl Register {
     fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
         match self.store.kv_get(key)? {
             None => Ok(None),
-            Some(text) => serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|e| IncidentError::Corrupt {
-                    what: key.to_owned(),
-                    reason: e.to_string(),
-                }),
+            Some(text) => {
+                serde_json::from_str(&text)
+                    .map(Some)
+                    .map_err(|e| IncidentError::Corrupt {
+                        what: key.to_owned(),
+                        reason: e.to_string(),
+                    })
+            }
         }
     }
 
@@ -202,7 +204,10 @@ impl Register {
             now,
         );
         add_alert(&mut incident, alert);
-        incident.note(format!("opened by alert {}: {}", alert.id, alert.summary), now);
+        incident.note(
+            format!("opened by alert {}: {}", alert.id, alert.summary),
+            now,
+        );
         self.save(&incident)?;
         let mut ids = self.ids()?;
         ids.push(id);
@@ -291,7 +296,10 @@ fn add_alert(incident: &mut Incident, alert: &Alert) {
     }
     incident.text.push(text.join(" "));
     for (k, v) in &alert.labels {
-        incident.labels.entry(k.clone()).or_insert_with(|| v.clone());
+        incident
+            .labels
+            .entry(k.clone())
+            .or_insert_with(|| v.clone());
     }
 }
 
@@ -329,8 +337,12 @@ mod tests {
     fn alerts_on_one_host_group_and_duplicates_are_ignored() {
         let (reg, clock) = register();
         let (a, _) = reg.attach(&alert(1, Some("web-1"), "disk 97%")).unwrap();
-        let (b, inc) = reg.attach(&alert(2, Some("web-1"), "write errors")).unwrap();
-        let (c, _) = reg.attach(&alert(2, Some("web-1"), "write errors")).unwrap();
+        let (b, inc) = reg
+            .attach(&alert(2, Some("web-1"), "write errors"))
+            .unwrap();
+        let (c, _) = reg
+            .attach(&alert(2, Some("web-1"), "write errors"))
+            .unwrap();
         assert!(matches!(a, Attached::Opened(_)));
         assert_eq!(b, Attached::Joined(a.incident()));
         assert_eq!(c, Attached::Duplicate(a.incident()));
@@ -347,13 +359,19 @@ mod tests {
     fn transitions_persist_and_are_events() {
         let (reg, _) = register();
         let (a, mut inc) = reg.attach(&alert(1, Some("web-1"), "disk")).unwrap();
-        reg.transition(&mut inc, IncidentState::Triaged, "triaged").unwrap();
+        reg.transition(&mut inc, IncidentState::Triaged, "triaged")
+            .unwrap();
         let back = reg.get(a.incident()).unwrap();
         assert_eq!(back.state, IncidentState::Triaged);
         let events = reg.store().events_since(0, 10).unwrap();
         let names: Vec<_> = events.iter().map(|e| e.event.name()).collect();
-        assert_eq!(names, vec!["incident.alert_attached", "incident.transition"]);
-        assert!(reg.transition(&mut inc, IncidentState::Closed, "skip").is_err());
+        assert_eq!(
+            names,
+            vec!["incident.alert_attached", "incident.transition"]
+        );
+        assert!(reg
+            .transition(&mut inc, IncidentState::Closed, "skip")
+            .is_err());
         let found = reg.find(&a.incident().to_string()[..8]).unwrap();
         assert_eq!(found.id, a.incident());
     }
@@ -361,7 +379,10 @@ mod tests {
     #[test]
     fn empty_alerts_are_refused_with_the_field() {
         let (reg, _) = register();
-        let err = reg.attach(&alert(1, Some("h"), " ")).unwrap_err().to_string();
+        let err = reg
+            .attach(&alert(1, Some("h"), " "))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("summary"), "{err}");
     }
 

@@ -168,7 +168,10 @@ impl Responder {
         }
         // Triage.
         let triage = {
-            let index = self.index.lock().map_err(|_| IncidentError::Index("index lock poisoned".into()))?;
+            let index = self
+                .index
+                .lock()
+                .map_err(|_| IncidentError::Index("index lock poisoned".into()))?;
             triage::triage(&incident, &self.catalogue, index.as_ref())?
         };
         incident.severity = triage.severity;
@@ -186,11 +189,19 @@ impl Responder {
             format!(
                 "classified as {}; similar: {}",
                 triage.cause.as_deref().unwrap_or("unknown"),
-                if similar_note.is_empty() { "none".into() } else { similar_note }
+                if similar_note.is_empty() {
+                    "none".into()
+                } else {
+                    similar_note
+                }
             ),
         )?;
         // Evidence, concurrently.
-        self.register.transition(&mut incident, IncidentState::Investigating, "gathering evidence")?;
+        self.register.transition(
+            &mut incident,
+            IncidentState::Investigating,
+            "gathering evidence",
+        )?;
         let query = ProbeQuery {
             incident: id,
             host: incident.host.clone(),
@@ -209,7 +220,11 @@ impl Responder {
         self.register.put_doc(id, "evidence", &refs)?;
         self.register.put_doc(id, "gaps", &evidence.gaps)?;
         incident.note(
-            format!("evidence: {} items, {} gaps", evidence.items.len(), evidence.gaps.len()),
+            format!(
+                "evidence: {} items, {} gaps",
+                evidence.items.len(),
+                evidence.gaps.len()
+            ),
             self.clock.now(),
         );
         // Reasoner.
@@ -223,10 +238,22 @@ impl Responder {
             Ok(report) => match report.validate(&self.catalogue, &self.runbooks, &evidence) {
                 Ok(()) => report,
                 Err(reason) => {
-                    return self.escalate(&mut incident, None, &[], &format!("reasoner report refused: {reason}"));
+                    return self.escalate(
+                        &mut incident,
+                        None,
+                        &[],
+                        &format!("reasoner report refused: {reason}"),
+                    );
                 }
             },
-            Err(error) => return self.escalate(&mut incident, None, &[], &format!("reasoner failed: {error}")),
+            Err(error) => {
+                return self.escalate(
+                    &mut incident,
+                    None,
+                    &[],
+                    &format!("reasoner failed: {error}"),
+                )
+            }
         };
         incident.cause = report.root_cause.clone();
         incident.confidence = Some(report.confidence);
@@ -258,7 +285,8 @@ impl Responder {
             report.confidence,
             runbook.id
         );
-        self.register.transition(&mut incident, IncidentState::Acting, reason.clone())?;
+        self.register
+            .transition(&mut incident, IncidentState::Acting, reason.clone())?;
         if report.confidence <= self.config.act_above {
             self.notifier.notify(&Notification {
                 kind: "acting".into(),
@@ -297,7 +325,8 @@ impl Responder {
             match &item.observation {
                 Observation::Cmdb { record } => host.class = HostClass::new(record.class.clone()),
                 Observation::Deploys { deploys } => {
-                    if let Some(previous) = deploys.last().and_then(|d| d.previous_version.clone()) {
+                    if let Some(previous) = deploys.last().and_then(|d| d.previous_version.clone())
+                    {
                         vars.entry("previous_version".into()).or_insert(previous);
                     }
                 }
@@ -313,7 +342,13 @@ impl Responder {
         }
     }
 
-    fn after_run(&self, incident: &mut Incident, report: &Report, runbook: &Runbook, run: Run) -> Result<()> {
+    fn after_run(
+        &self,
+        incident: &mut Incident,
+        report: &Report,
+        runbook: &Runbook,
+        run: Run,
+    ) -> Result<()> {
         let id = incident.id;
         // A run carries every record since the runbook started (resumes pass them on).
         let actions = run.records.clone();
@@ -322,7 +357,11 @@ impl Responder {
             incident.note(
                 format!(
                     "{}{} → {}",
-                    if record.rollback { "rollback " } else { "step " },
+                    if record.rollback {
+                        "rollback "
+                    } else {
+                        "step "
+                    },
                     record.step,
                     serde_json::to_string(&record.answer).unwrap_or_default()
                 ),
@@ -331,7 +370,11 @@ impl Responder {
         }
         match run.outcome {
             RunOutcome::Resolved { .. } | RunOutcome::Completed => {
-                self.register.transition(incident, IncidentState::Verifying, "runbook done: verifying")?;
+                self.register.transition(
+                    incident,
+                    IncidentState::Verifying,
+                    "runbook done: verifying",
+                )?;
                 let verification = Verification::start(self.clock.now(), self.config.verify_window);
                 self.register.put_doc(id, "verification", &verification)?;
                 Ok(())
@@ -344,7 +387,10 @@ impl Responder {
                     records: run.records,
                 };
                 self.register.put_doc(id, "progress", &progress)?;
-                incident.note(format!("step {step} waits for approval {approval}"), self.clock.now());
+                incident.note(
+                    format!("step {step} waits for approval {approval}"),
+                    self.clock.now(),
+                );
                 self.register.save(incident)?;
                 self.notifier.notify(&Notification {
                     kind: "approval_needed".into(),
@@ -362,7 +408,11 @@ impl Responder {
                     records: run.records,
                 };
                 self.register.put_doc(id, "progress", &progress)?;
-                self.register.transition(incident, IncidentState::Paused, "kill switch is on: paused before the next step")?;
+                self.register.transition(
+                    incident,
+                    IncidentState::Paused,
+                    "kill switch is on: paused before the next step",
+                )?;
                 self.notifier.notify(&Notification {
                     kind: "paused".into(),
                     incident: id,
@@ -373,8 +423,13 @@ impl Responder {
             }
             RunOutcome::Stopped { reason, .. } => {
                 self.register.record_runbook(&runbook.id, false)?;
-                self.escalate(incident, Some(report), &actions, &format!("runbook {} stopped: {reason}", runbook.id))
-                    .map(|_| ())
+                self.escalate(
+                    incident,
+                    Some(report),
+                    &actions,
+                    &format!("runbook {} stopped: {reason}", runbook.id),
+                )
+                .map(|_| ())
             }
         }
     }
@@ -406,11 +461,22 @@ impl Responder {
             if self.gate.paused() {
                 return Ok(incident.state);
             }
-            self.register.transition(&mut incident, IncidentState::Acting, "kill switch off: resuming")?;
+            self.register.transition(
+                &mut incident,
+                IncidentState::Acting,
+                "kill switch off: resuming",
+            )?;
         }
-        self.register.put_doc(id, "progress", &Option::<Progress>::None)?;
+        self.register
+            .put_doc(id, "progress", &Option::<Progress>::None)?;
         let run = self.engine_for(&incident, |engine| match progress.approval {
-            Some(approval) => engine.resume(&runbook, &ctx, progress.step, approval, progress.records.clone()),
+            Some(approval) => engine.resume(
+                &runbook,
+                &ctx,
+                progress.step,
+                approval,
+                progress.records.clone(),
+            ),
             None => engine.resume_at(&runbook, &ctx, progress.step, progress.records.clone()),
         });
         self.after_run(&mut incident, &report, &runbook, run)?;
@@ -438,13 +504,16 @@ impl Responder {
                 continue;
             }
             let id = incident.id;
-            let Some(mut verification) = self.register.doc::<Verification>(id, "verification")? else {
+            let Some(mut verification) = self.register.doc::<Verification>(id, "verification")?
+            else {
                 continue;
             };
             let in_band = match self.signals.readings(&incident) {
-                Ok(readings) if !readings.is_empty() => {
-                    Some(readings.iter().all(|r| r.value >= r.low && r.value <= r.high))
-                }
+                Ok(readings) if !readings.is_empty() => Some(
+                    readings
+                        .iter()
+                        .all(|r| r.value >= r.low && r.value <= r.high),
+                ),
                 _ => None,
             };
             let verdict = verification.observe(self.clock.now(), in_band);
@@ -454,8 +523,16 @@ impl Responder {
             match verdict {
                 Verdict::Watching => {}
                 Verdict::Passed => {
-                    self.register.transition(&mut incident, IncidentState::Resolved, format!("verified: {}", verification.reason))?;
-                    self.register.transition(&mut incident, IncidentState::Closed, "auto-closed after verification")?;
+                    self.register.transition(
+                        &mut incident,
+                        IncidentState::Resolved,
+                        format!("verified: {}", verification.reason),
+                    )?;
+                    self.register.transition(
+                        &mut incident,
+                        IncidentState::Closed,
+                        "auto-closed after verification",
+                    )?;
                     if let Some(runbook) = &incident.runbook {
                         self.register.record_runbook(runbook, true)?;
                     }
@@ -490,19 +567,37 @@ impl Responder {
             resolved,
         };
         self.register.learn(past.clone())?;
-        let mut index = self.index.lock().map_err(|_| IncidentError::Index("index lock poisoned".into()))?;
+        let mut index = self
+            .index
+            .lock()
+            .map_err(|_| IncidentError::Index("index lock poisoned".into()))?;
         index.add(&[past])
     }
 
-    fn write_result(&self, incident: &Incident, report: Option<&Report>, actions: &[StepRecord]) -> Result<IncidentResult> {
-        let refs: Vec<EvidenceRef> = self.register.doc(incident.id, "evidence")?.unwrap_or_default();
+    fn write_result(
+        &self,
+        incident: &Incident,
+        report: Option<&Report>,
+        actions: &[StepRecord],
+    ) -> Result<IncidentResult> {
+        let refs: Vec<EvidenceRef> = self
+            .register
+            .doc(incident.id, "evidence")?
+            .unwrap_or_default();
         let result = postmortem::write(incident, report, actions, &refs);
         self.register.put_doc(incident.id, "result", &result)?;
         Ok(result)
     }
 
-    fn escalate(&self, incident: &mut Incident, report: Option<&Report>, actions: &[StepRecord], reason: &str) -> Result<IncidentId> {
-        self.register.transition(incident, IncidentState::Escalated, reason)?;
+    fn escalate(
+        &self,
+        incident: &mut Incident,
+        report: Option<&Report>,
+        actions: &[StepRecord],
+        reason: &str,
+    ) -> Result<IncidentId> {
+        self.register
+            .transition(incident, IncidentState::Escalated, reason)?;
         self.learn(incident, false)?;
         let result = self.write_result(incident, report, actions)?;
         self.notifier.notify(&Notification {
@@ -538,7 +633,10 @@ pub fn alert_evidence(alert: &Alert) -> Vec<EvidenceItem> {
         })
         .collect();
     if !readings.is_empty() {
-        items.push(EvidenceItem::new("alert", Observation::Metrics { readings }));
+        items.push(EvidenceItem::new(
+            "alert",
+            Observation::Metrics { readings },
+        ));
     }
     let templates: Vec<LogTemplate> = alert
         .enrichment
@@ -563,9 +661,11 @@ impl Observer for IncidentObserver<'_> {
     fn signal_present(&self, signal: &str) -> Option<bool> {
         let readings = self.responder.signals.readings(self.incident).ok()?;
         let catalogue = &self.responder.catalogue;
-        let watched = readings
-            .iter()
-            .any(|r| catalogue.metric_signals_watched(&r.metric).contains(&signal));
+        let watched = readings.iter().any(|r| {
+            catalogue
+                .metric_signals_watched(&r.metric)
+                .contains(&signal)
+        });
         if !watched {
             return None;
         }
@@ -576,7 +676,11 @@ impl Observer for IncidentObserver<'_> {
         }))
     }
 
-    fn precondition(&self, name: &str, request: &ooda_core::ActionRequest) -> std::result::Result<bool, String> {
+    fn precondition(
+        &self,
+        name: &str,
+        request: &ooda_core::ActionRequest,
+    ) -> std::result::Result<bool, String> {
         use ooda_govern::Precondition as P;
         let precondition = match name {
             "replication_healthy" => P::ReplicationHealthy,

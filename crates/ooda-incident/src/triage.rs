@@ -317,7 +317,9 @@ mod tests {
     fn check(index: &mut dyn SimilarIndex) {
         index.add(&history()).unwrap();
         assert_eq!(index.len(), 2);
-        let hits = index.search("disk_used_pct high on web-1: No space left", 5).unwrap();
+        let hits = index
+            .search("disk_used_pct high on web-1: No space left", 5)
+            .unwrap();
         assert_eq!(hits[0].incident, "a");
         assert_eq!(hits[0].cause.as_deref(), Some("disk_full"));
         assert!(index.search("\"(( AND OR:*", 5).unwrap().is_empty());
@@ -352,10 +354,20 @@ mod tests {
         let catalogue = Catalogue::embedded().unwrap();
         let mut index = Bm25Index::default();
         index.add(&history()).unwrap();
-        let t = triage(&incident(Some("web-1"), "disk_used_pct 97% filesystem full"), &catalogue, &index).unwrap();
+        let t = triage(
+            &incident(Some("web-1"), "disk_used_pct 97% filesystem full"),
+            &catalogue,
+            &index,
+        )
+        .unwrap();
         assert_eq!(t.cause.as_deref(), Some("disk_full"));
         assert_eq!(t.severity, Severity::Critical);
-        assert_eq!(t.decision, TriageDecision::Runbook { runbook: "disk_full".into() });
+        assert_eq!(
+            t.decision,
+            TriageDecision::Runbook {
+                runbook: "disk_full".into()
+            }
+        );
         let t = triage(&incident(None, "disk full"), &catalogue, &index).unwrap();
         assert!(matches!(t.decision, TriageDecision::Escalate { .. }));
         let t = triage(&incident(Some("x"), "zzz qqq"), &catalogue, &index).unwrap();

@@ -79,10 +79,15 @@ impl Verification {
                 return self.verdict;
             }
         }
-        let window = chrono::Duration::from_std(self.window.duration()).unwrap_or(chrono::Duration::MAX);
+        let window =
+            chrono::Duration::from_std(self.window.duration()).unwrap_or(chrono::Duration::MAX);
         if now - self.started >= window {
             self.verdict = Verdict::Passed;
-            self.reason = format!("in band for {} looks over {} s", self.looks, self.window.duration().as_secs());
+            self.reason = format!(
+                "in band for {} looks over {} s",
+                self.looks,
+                self.window.duration().as_secs()
+            );
         }
         self.verdict
     }
@@ -98,16 +103,29 @@ mod tests {
     fn passes_only_after_the_whole_window_in_band() {
         let mut v = Verification::start(from_millis(0), VerifyWindow::default());
         for minute in 1..10 {
-            assert_eq!(v.observe(from_millis(minute * 60_000), Some(true)), Verdict::Watching);
+            assert_eq!(
+                v.observe(from_millis(minute * 60_000), Some(true)),
+                Verdict::Watching
+            );
         }
         assert_eq!(v.observe(from_millis(600_000), Some(true)), Verdict::Passed);
-        assert_eq!(v.observe(from_millis(660_000), Some(false)), Verdict::Passed, "decided");
+        assert_eq!(
+            v.observe(from_millis(660_000), Some(false)),
+            Verdict::Passed,
+            "decided"
+        );
     }
 
     #[test]
     fn the_window_is_clamped() {
-        assert_eq!(VerifyWindow::new(Duration::from_secs(1)).duration(), VerifyWindow::MIN);
-        assert_eq!(VerifyWindow::new(Duration::from_secs(99_999)).duration(), VerifyWindow::MAX);
+        assert_eq!(
+            VerifyWindow::new(Duration::from_secs(1)).duration(),
+            VerifyWindow::MIN
+        );
+        assert_eq!(
+            VerifyWindow::new(Duration::from_secs(99_999)).duration(),
+            VerifyWindow::MAX
+        );
     }
 
     proptest! {

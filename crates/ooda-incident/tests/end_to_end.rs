@@ -13,10 +13,10 @@ use ooda_core::{
     ManualClock, SeriesKey, Severity, SharedClock,
 };
 use ooda_govern::audit::{verify, VerifyOptions, CHECKPOINT_EVERY, HEAD_KEY};
+use ooda_govern::gate::GateParts;
 use ooda_govern::{
     AuditLog, EmbeddedChangeRecords, Gate, GovernConfig, LogNotifier, PolicyEngine, StaticFacts,
 };
-use ooda_govern::gate::GateParts;
 use ooda_incident::actuator::{CommandSpec, LocalActuator, LocalConfig};
 use ooda_incident::evidence::{
     CmdbRecord, DeployFileProbe, LogFileProbe, MetricReading, Observation, Probe, ProbeFuture,
@@ -97,7 +97,12 @@ impl Notify for Inbox {
 
 impl Inbox {
     fn kinds(&self) -> Vec<String> {
-        self.0.lock().unwrap().iter().map(|n| n.kind.clone()).collect()
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|n| n.kind.clone())
+            .collect()
     }
 }
 
@@ -122,20 +127,33 @@ fn fixture(budget: u64, runbook_override: Option<Runbook>) -> Fixture {
     let clock = ManualClock::at_ms(1_780_000_000_000);
     let shared: SharedClock = Arc::new(clock.clone());
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&root.join("ooda.sqlite")).unwrap());
-    let audit = Arc::new(AuditLog::open(&root.join("audit"), shared.clone(), Some(store.clone())).unwrap());
+    let audit =
+        Arc::new(AuditLog::open(&root.join("audit"), shared.clone(), Some(store.clone())).unwrap());
     let mut config = GovernConfig::default();
     config.budget.per_incident = budget;
-    config.approvals.approvers.insert("alice".into(), vec!["sre".into()]);
+    config
+        .approvals
+        .approvers
+        .insert("alice".into(), vec!["sre".into()]);
     let mut local = LocalConfig {
         clean_allowlist: vec![scratch.clone()],
         timeout: Duration::from_secs(30),
         ..LocalConfig::default()
     };
     local.commands.extend([
-        CommandSpec { kind: ActionKind::RotateLogs, argv: vec!["echo".into(), "rotated".into(), "{service}".into()] },
-        CommandSpec { kind: ActionKind::RestartService, argv: vec!["echo".into(), "restarted".into(), "{service}".into()] },
+        CommandSpec {
+            kind: ActionKind::RotateLogs,
+            argv: vec!["echo".into(), "rotated".into(), "{service}".into()],
+        },
+        CommandSpec {
+            kind: ActionKind::RestartService,
+            argv: vec!["echo".into(), "restarted".into(), "{service}".into()],
+        },
         // Scaling is the step that fails in the rollback scenario.
-        CommandSpec { kind: ActionKind::Scale, argv: vec!["false".into()] },
+        CommandSpec {
+            kind: ActionKind::Scale,
+            argv: vec!["false".into()],
+        },
     ]);
     let gate = Arc::new(Gate::new(GateParts {
         config,
@@ -148,11 +166,18 @@ fn fixture(budget: u64, runbook_override: Option<Runbook>) -> Fixture {
         notifier: Arc::new(LogNotifier),
         clock: shared.clone(),
     }));
-    let sandbox = Arc::new(Sandbox { scratch: scratch.clone() });
+    let sandbox = Arc::new(Sandbox {
+        scratch: scratch.clone(),
+    });
     let probes: Vec<Arc<dyn Probe>> = vec![
         sandbox.clone(),
-        Arc::new(LogFileProbe { path: root.join("app.log"), max_templates: 20 }),
-        Arc::new(DeployFileProbe { path: root.join("deploys.jsonl") }),
+        Arc::new(LogFileProbe {
+            path: root.join("app.log"),
+            max_templates: 20,
+        }),
+        Arc::new(DeployFileProbe {
+            path: root.join("deploys.jsonl"),
+        }),
         Arc::new(StaticProbe::new(
             "cmdb",
             Observation::Cmdb {
@@ -168,7 +193,10 @@ fn fixture(budget: u64, runbook_override: Option<Runbook>) -> Fixture {
         Arc::new(StaticProbe::new(
             "topology",
             Observation::Topology {
-                upstream: vec![ServiceHealth { service: "db".into(), healthy: true }],
+                upstream: vec![ServiceHealth {
+                    service: "db".into(),
+                    healthy: true,
+                }],
                 downstream: vec![],
             },
         )),
@@ -195,12 +223,25 @@ fn fixture(budget: u64, runbook_override: Option<Runbook>) -> Fixture {
         config: ResponderConfig::default(),
     })
     .unwrap();
-    Fixture { _dir: dir, root, scratch, clock, store, gate, responder, inbox }
+    Fixture {
+        _dir: dir,
+        root,
+        scratch,
+        clock,
+        store,
+        gate,
+        responder,
+        inbox,
+    }
 }
 
 fn fill_disk(f: &Fixture, percent: u64) {
     for i in 0..percent {
-        std::fs::write(f.scratch.join(format!("chunk-{i}.bin")), vec![0u8; (QUOTA / 100) as usize]).unwrap();
+        std::fs::write(
+            f.scratch.join(format!("chunk-{i}.bin")),
+            vec![0u8; (QUOTA / 100) as usize],
+        )
+        .unwrap();
     }
     let mut log = String::from("started\n");
     for i in 0..5 {
@@ -247,12 +288,24 @@ fn disk_alert(f: &Fixture, value: f64, metric: &str, summary: &str) -> Alert {
 async fn deliver(f: &Fixture, alert: Alert) -> ooda_core::IncidentId {
     let bus = MemoryBus::new(Arc::new(f.clock.clone()));
     let mut sub = bus.subscribe_now("incident", "test").unwrap();
-    let event = Event::new(f.clock.now(), "monitor", EventKind::AlertOpened(Box::new(alert)));
+    let event = Event::new(
+        f.clock.now(),
+        "monitor",
+        EventKind::AlertOpened(Box::new(alert)),
+    );
     bus.publish_now(event).unwrap();
     let delivery = sub.try_next().expect("the alert is on the bus");
-    let id = f.responder.handle_event(&delivery.event).await.unwrap().expect("an incident");
+    let id = f
+        .responder
+        .handle_event(&delivery.event)
+        .await
+        .unwrap()
+        .expect("an incident");
     // Redelivery is harmless: the consumer is idempotent.
-    assert_eq!(f.responder.handle_event(&delivery.event).await.unwrap(), None);
+    assert_eq!(
+        f.responder.handle_event(&delivery.event).await.unwrap(),
+        None
+    );
     sub.ack_now(&delivery);
     id
 }
@@ -268,7 +321,13 @@ fn audit_verifies(f: &Fixture) -> Vec<String> {
         checkpoint_every: CHECKPOINT_EVERY,
     };
     verify(f.gate.audit().path(), &options).expect("audit chain verifies");
-    f.gate.audit().read_all().unwrap().iter().map(|r| r.entry.kind().to_owned()).collect()
+    f.gate
+        .audit()
+        .read_all()
+        .unwrap()
+        .iter()
+        .map(|r| r.entry.kind().to_owned())
+        .collect()
 }
 
 fn state(f: &Fixture, id: ooda_core::IncidentId) -> IncidentState {
@@ -279,7 +338,11 @@ fn state(f: &Fixture, id: ooda_core::IncidentId) -> IncidentState {
 async fn a_filling_disk_is_cleaned_through_the_gate_verified_and_closed() {
     let f = fixture(8, None);
     fill_disk(&f, 95);
-    let id = deliver(&f, disk_alert(&f, 95.0, "disk_used_pct", "disk_used_pct 95% on sandbox-1")).await;
+    let id = deliver(
+        &f,
+        disk_alert(&f, 95.0, "disk_used_pct", "disk_used_pct 95% on sandbox-1"),
+    )
+    .await;
 
     let report: Report = f.responder.register.doc(id, "report").unwrap().unwrap();
     assert_eq!(report.root_cause.as_deref(), Some("disk_full"));
@@ -288,10 +351,24 @@ async fn a_filling_disk_is_cleaned_through_the_gate_verified_and_closed() {
     // confidence. The runbook waits; nothing was deleted yet.
     assert_eq!(state(&f, id), IncidentState::Acting);
     assert_eq!(std::fs::read_dir(&f.scratch).unwrap().count(), 95);
-    let (approval, _) = f.gate.approvals().list().unwrap().into_iter().next().expect("parked");
-    f.gate.approvals().vote(approval.id, "alice", true, "scratch only").unwrap();
+    let (approval, _) = f
+        .gate
+        .approvals()
+        .list()
+        .unwrap()
+        .into_iter()
+        .next()
+        .expect("parked");
+    f.gate
+        .approvals()
+        .vote(approval.id, "alice", true, "scratch only")
+        .unwrap();
     assert_eq!(f.responder.resume(id).unwrap(), IncidentState::Verifying);
-    assert_eq!(std::fs::read_dir(&f.scratch).unwrap().count(), 0, "the local actuator cleaned it");
+    assert_eq!(
+        std::fs::read_dir(&f.scratch).unwrap().count(),
+        0,
+        "the local actuator cleaned it"
+    );
 
     // Verification on virtual time: ten one-minute looks in band.
     let mut changed = vec![];
@@ -306,7 +383,14 @@ async fn a_filling_disk_is_cleaned_through_the_gate_verified_and_closed() {
     assert!(result.post_mortem.contains("# Incident"));
     assert!(result.post_mortem.contains("clean_path"));
     assert!(!result.evidence.is_empty());
-    assert_eq!(f.responder.register.runbook_stats("disk_full").unwrap().resolved, 1);
+    assert_eq!(
+        f.responder
+            .register
+            .runbook_stats("disk_full")
+            .unwrap()
+            .resolved,
+        1
+    );
     assert_eq!(f.responder.register.history().unwrap().len(), 1, "learned");
     let audit = audit_verifies(&f);
     assert!(audit.iter().any(|k| k == "intent"), "{audit:?}");
@@ -318,17 +402,35 @@ async fn a_filling_disk_is_cleaned_through_the_gate_verified_and_closed() {
 async fn low_confidence_escalates_with_the_report_and_takes_no_action() {
     let f = fixture(8, None);
     // A latency alert with nothing else to go on.
-    let id = deliver(&f, disk_alert(&f, 3.0, "request_latency_seconds", "slow responses on sandbox-1")).await;
+    let id = deliver(
+        &f,
+        disk_alert(
+            &f,
+            3.0,
+            "request_latency_seconds",
+            "slow responses on sandbox-1",
+        ),
+    )
+    .await;
     let report: Report = f.responder.register.doc(id, "report").unwrap().unwrap();
     assert!(report.confidence < 0.65, "confidence {}", report.confidence);
     assert_eq!(state(&f, id), IncidentState::Escalated);
     let result: IncidentResult = f.responder.register.doc(id, "result").unwrap().unwrap();
     assert!(result.actions_taken.is_empty());
-    assert!(!result.hypotheses.is_empty(), "the report carries the hypotheses");
+    assert!(
+        !result.hypotheses.is_empty(),
+        "the report carries the hypotheses"
+    );
     let audit = audit_verifies(&f);
-    assert!(!audit.iter().any(|k| k == "intent"), "no action reached the gate: {audit:?}");
+    assert!(
+        !audit.iter().any(|k| k == "intent"),
+        "no action reached the gate: {audit:?}"
+    );
     let text = &f.inbox.0.lock().unwrap()[0].text;
-    assert!(text.contains("below 0.65") && text.contains("## Hypotheses"), "{text}");
+    assert!(
+        text.contains("below 0.65") && text.contains("## Hypotheses"),
+        "{text}"
+    );
 }
 
 /// A runbook of autonomous (non-destructive) steps: the budget counts autonomous actions only;
@@ -357,33 +459,65 @@ rollback = { type = "none", reason = "nothing to undo" }
 async fn an_exhausted_budget_escalates() {
     let f = fixture(0, Some(rotate_only()));
     fill_disk(&f, 95);
-    let id = deliver(&f, disk_alert(&f, 95.0, "disk_used_pct", "disk_used_pct 95% on sandbox-1")).await;
+    let id = deliver(
+        &f,
+        disk_alert(&f, 95.0, "disk_used_pct", "disk_used_pct 95% on sandbox-1"),
+    )
+    .await;
     assert_eq!(state(&f, id), IncidentState::Escalated);
     let result: IncidentResult = f.responder.register.doc(id, "result").unwrap().unwrap();
-    assert!(result.post_mortem.contains("budget"), "{}", result.post_mortem);
+    assert!(
+        result.post_mortem.contains("budget"),
+        "{}",
+        result.post_mortem
+    );
     let audit = audit_verifies(&f);
     assert!(!audit.iter().any(|k| k == "intent"), "{audit:?}");
 
     // The same runbook with budget left runs alone (confidence above 0.85, not destructive).
     let f = fixture(8, Some(rotate_only()));
     fill_disk(&f, 95);
-    let id = deliver(&f, disk_alert(&f, 95.0, "disk_used_pct", "disk_used_pct 95% on sandbox-1")).await;
+    let id = deliver(
+        &f,
+        disk_alert(&f, 95.0, "disk_used_pct", "disk_used_pct 95% on sandbox-1"),
+    )
+    .await;
     assert_eq!(state(&f, id), IncidentState::Verifying);
-    assert!(f.gate.approvals().list().unwrap().is_empty(), "no human needed");
+    assert!(
+        f.gate.approvals().list().unwrap().is_empty(),
+        "no human needed"
+    );
 }
 
 #[tokio::test]
 async fn kill_switch_on_pauses_and_off_resumes() {
     let f = fixture(8, None);
     fill_disk(&f, 95);
-    f.gate.kill_switch().set(true, "alice", "change freeze").unwrap();
-    let id = deliver(&f, disk_alert(&f, 95.0, "disk_used_pct", "disk_used_pct 95% on sandbox-1")).await;
+    f.gate
+        .kill_switch()
+        .set(true, "alice", "change freeze")
+        .unwrap();
+    let id = deliver(
+        &f,
+        disk_alert(&f, 95.0, "disk_used_pct", "disk_used_pct 95% on sandbox-1"),
+    )
+    .await;
     assert_eq!(state(&f, id), IncidentState::Paused);
-    assert!(f.gate.approvals().list().unwrap().is_empty(), "nothing was even submitted");
+    assert!(
+        f.gate.approvals().list().unwrap().is_empty(),
+        "nothing was even submitted"
+    );
     // Still on: resume does nothing.
     assert_eq!(f.responder.resume(id).unwrap(), IncidentState::Paused);
-    f.gate.kill_switch().set(false, "alice", "freeze over").unwrap();
-    assert_eq!(f.responder.resume(id).unwrap(), IncidentState::Acting, "parked for approval again");
+    f.gate
+        .kill_switch()
+        .set(false, "alice", "freeze over")
+        .unwrap();
+    assert_eq!(
+        f.responder.resume(id).unwrap(),
+        IncidentState::Acting,
+        "parked for approval again"
+    );
     assert_eq!(f.gate.approvals().list().unwrap().len(), 1);
     audit_verifies(&f);
 }
@@ -425,19 +559,45 @@ rollback = { type = "none", reason = "nothing to undo" }
     .unwrap();
     let f = fixture(8, Some(runbook));
     fill_disk(&f, 95);
-    let id = deliver(&f, disk_alert(&f, 95.0, "disk_used_pct", "disk_used_pct 95% on sandbox-1")).await;
+    let id = deliver(
+        &f,
+        disk_alert(&f, 95.0, "disk_used_pct", "disk_used_pct 95% on sandbox-1"),
+    )
+    .await;
     assert_eq!(state(&f, id), IncidentState::Escalated);
     let result: IncidentResult = f.responder.register.doc(id, "result").unwrap().unwrap();
-    let steps: Vec<(String, bool)> = result.actions_taken.iter().map(|a| (a.step.clone(), a.rollback)).collect();
+    let steps: Vec<(String, bool)> = result
+        .actions_taken
+        .iter()
+        .map(|a| (a.step.clone(), a.rollback))
+        .collect();
     assert_eq!(
         steps,
-        vec![("restart".into(), false), ("scale".into(), false), ("restart".into(), true)],
+        vec![
+            ("restart".into(), false),
+            ("scale".into(), false),
+            ("restart".into(), true)
+        ],
         "stopped at the failure, rolled back step one, never ran step three"
     );
-    assert!(matches!(result.actions_taken[2].answer, ooda_incident::gate::GateAnswer::Succeeded { .. }));
-    assert_eq!(f.responder.register.runbook_stats("disk_full").unwrap().escalated, 1);
+    assert!(matches!(
+        result.actions_taken[2].answer,
+        ooda_incident::gate::GateAnswer::Succeeded { .. }
+    ));
+    assert_eq!(
+        f.responder
+            .register
+            .runbook_stats("disk_full")
+            .unwrap()
+            .escalated,
+        1
+    );
     let audit = audit_verifies(&f);
-    assert_eq!(audit.iter().filter(|k| *k == "intent").count(), 3, "{audit:?}");
+    assert_eq!(
+        audit.iter().filter(|k| *k == "intent").count(),
+        3,
+        "{audit:?}"
+    );
 }
 
 #[tokio::test]
@@ -449,7 +609,8 @@ async fn garbage_and_hostless_alerts_never_act() {
     alert.host = None;
     let id = f.responder.handle_alert(&alert).await.unwrap();
     assert_eq!(state(&f, id), IncidentState::Escalated);
-    let gaps: Vec<ooda_incident::evidence::Gap> = f.responder.register.doc(id, "gaps").unwrap().unwrap();
+    let gaps: Vec<ooda_incident::evidence::Gap> =
+        f.responder.register.doc(id, "gaps").unwrap().unwrap();
     assert!(gaps.iter().any(|g| g.probe == "deploys"), "{gaps:?}");
     let mut empty = disk_alert(&f, 1.0, "x", " ");
     empty.members.clear();

@@ -161,7 +161,10 @@ impl LocalActuator {
                 let template = safe_word(template)?;
                 let playbook = dir.join(format!("{template}.yml"));
                 if !playbook.is_file() {
-                    return Err(format!("{} is not an approved playbook", playbook.display()));
+                    return Err(format!(
+                        "{} is not an approved playbook",
+                        playbook.display()
+                    ));
                 }
                 values.insert("template", template);
                 values.insert("playbook_dir", dir.display().to_string());
@@ -194,8 +197,14 @@ impl LocalActuator {
             .map_err(|e| format!("{program}: {e}"))?;
         let limit = self.config.max_output;
         let readers: Vec<_> = [
-            child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
-            child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
         ]
         .into_iter()
         .flatten()

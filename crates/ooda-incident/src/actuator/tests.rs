@@ -43,7 +43,10 @@ fn clean_path_empties_only_allowlisted_directories() {
     assert!(out.starts_with("removed"), "{out}");
     assert!(scratch.is_dir());
     assert_eq!(std::fs::read_dir(&scratch).unwrap().count(), 0);
-    assert!(dir.path().join("keep.txt").exists(), "links are not followed");
+    assert!(
+        dir.path().join("keep.txt").exists(),
+        "links are not followed"
+    );
     let err = a
         .run(&Action::CleanPath {
             path: dir.path().display().to_string(),
@@ -71,9 +74,20 @@ fn commands_are_argv_from_the_allowlist_with_bounded_output() {
         })
         .unwrap_err();
     assert!(err.contains("expected a unit"), "{err}");
-    assert!(a.run(&Action::RotateLogs { service: "--help".into() }).is_err());
-    assert!(a.run(&Action::KillProcess { process: "x".into() }).is_err());
-    assert!(a.run(&Action::Reboot).unwrap_err().contains("no allowlisted"));
+    assert!(a
+        .run(&Action::RotateLogs {
+            service: "--help".into()
+        })
+        .is_err());
+    assert!(a
+        .run(&Action::KillProcess {
+            process: "x".into()
+        })
+        .is_err());
+    assert!(a
+        .run(&Action::Reboot)
+        .unwrap_err()
+        .contains("no allowlisted"));
 }
 
 #[test]
@@ -105,7 +119,10 @@ fn output_is_bounded_and_slow_commands_are_killed() {
 #[test]
 fn ansible_playbooks_run_against_localhost() {
     assert!(
-        std::process::Command::new("ansible-playbook").arg("--version").output().is_ok(),
+        std::process::Command::new("ansible-playbook")
+            .arg("--version")
+            .output()
+            .is_ok(),
         "ansible-playbook is not installed; scripts/test installs the Debian package `ansible`"
     );
     let dir = tempfile::tempdir().unwrap();
@@ -145,5 +162,8 @@ fn ansible_playbooks_run_against_localhost() {
 #[test]
 fn systemd_is_an_argv_row() {
     let config = LocalConfig::default().with_systemd();
-    assert_eq!(config.commands[0].argv, vec!["systemctl", "restart", "{service}"]);
+    assert_eq!(
+        config.commands[0].argv,
+        vec!["systemctl", "restart", "{service}"]
+    );
 }

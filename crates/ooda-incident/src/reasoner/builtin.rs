@@ -249,10 +249,7 @@ impl BuiltinReasoner {
         // The unknown cause: a cause outside the catalogue, with no evidence for or against.
         let unknown = self.unknown_prior.ln();
         let t = self.temperature;
-        let max = scored
-            .iter()
-            .map(|h| h.log_score)
-            .fold(unknown, f64::max);
+        let max = scored.iter().map(|h| h.log_score).fold(unknown, f64::max);
         let norm: f64 = scored
             .iter()
             .map(|h| ((h.log_score - max) / t).exp())
@@ -420,7 +417,10 @@ mod tests {
             .iter()
             .any(|c| c.signal == "metric.disk_used.high" && c.observed));
         // Inode exhaustion is contradicted: inodes were looked at and are fine.
-        let inode = ranked.iter().find(|h| h.cause == "inode_exhaustion").unwrap();
+        let inode = ranked
+            .iter()
+            .find(|h| h.cause == "inode_exhaustion")
+            .unwrap();
         assert!(!inode.contradicting.is_empty());
         let total: f64 = ranked.iter().map(|h| h.confidence).sum();
         assert!(total <= 1.0 + 1e-9);
@@ -438,10 +438,16 @@ mod tests {
         let r = reasoner();
         // Logs looked: absence of log.tls_error contradicts certificate expiry …
         let looked = r.rank(&Signals::from_names(&[], &["log.tls_error"]), &[]);
-        let cert_looked = looked.iter().find(|h| h.cause == "certificate_expiry").unwrap();
+        let cert_looked = looked
+            .iter()
+            .find(|h| h.cause == "certificate_expiry")
+            .unwrap();
         // … while a logs gap leaves it untouched.
         let gap = r.rank(&Signals::default(), &[]);
-        let cert_gap = gap.iter().find(|h| h.cause == "certificate_expiry").unwrap();
+        let cert_gap = gap
+            .iter()
+            .find(|h| h.cause == "certificate_expiry")
+            .unwrap();
         assert!(cert_looked.log_score < cert_gap.log_score);
     }
 
@@ -462,7 +468,9 @@ mod tests {
             similar: &[],
         });
         let runbooks = crate::runbook::library::shipped().unwrap();
-        report.validate(r.catalogue(), &runbooks, &evidence).unwrap();
+        report
+            .validate(r.catalogue(), &runbooks, &evidence)
+            .unwrap();
         assert_eq!(report.proposed_actions[0].runbook, "disk_full");
         let mut bad = report.clone();
         bad.root_cause = Some("aliens".into());

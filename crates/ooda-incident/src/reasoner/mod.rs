@@ -94,19 +94,30 @@ impl Report {
         }
         if let Some(cause) = &self.root_cause {
             if catalogue.cause(cause).is_none() {
-                return Err(format!("root_cause: {cause:?} is not in the incident catalogue"));
+                return Err(format!(
+                    "root_cause: {cause:?} is not in the incident catalogue"
+                ));
             }
         }
         for (i, h) in self.hypotheses.iter().enumerate() {
             if catalogue.cause(&h.cause).is_none() {
-                return Err(format!("hypotheses[{i}].cause: {:?} is not in the catalogue", h.cause));
+                return Err(format!(
+                    "hypotheses[{i}].cause: {:?} is not in the catalogue",
+                    h.cause
+                ));
             }
             if !(h.confidence.is_finite() && (0.0..=1.0).contains(&h.confidence)) {
-                return Err(format!("hypotheses[{i}].confidence: {} is not in [0, 1]", h.confidence));
+                return Err(format!(
+                    "hypotheses[{i}].confidence: {} is not in [0, 1]",
+                    h.confidence
+                ));
             }
             for id in h.supporting.iter().chain(&h.contradicting) {
                 if evidence.get(id).is_none() {
-                    return Err(format!("hypotheses[{i}]: evidence {} does not exist", id.short()));
+                    return Err(format!(
+                        "hypotheses[{i}]: evidence {} does not exist",
+                        id.short()
+                    ));
                 }
             }
         }
@@ -183,7 +194,8 @@ pub enum ReasonerError {
     Invalid(String),
 }
 
-pub type ReasonFuture<'a> = Pin<Box<dyn Future<Output = Result<Report, ReasonerError>> + Send + 'a>>;
+pub type ReasonFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Report, ReasonerError>> + Send + 'a>>;
 
 /// Explains incidents. Implementations must be read-only: they may call [`Tools`], never act.
 pub trait Reasoner: Send + Sync {

@@ -153,17 +153,37 @@ impl Engine<'_> {
                 }
                 None => {
                     if self.gate.paused() {
-                        return self.finish(runbook, records, RunOutcome::Paused { step: position });
+                        return self.finish(
+                            runbook,
+                            records,
+                            RunOutcome::Paused { step: position },
+                        );
                     }
                     let action = match step.action.render(&ctx.vars) {
                         Ok(action) => action,
                         Err(reason) => {
-                            return self.stop(runbook, ctx, records, position, format!("step {}: {reason}", step.id));
+                            return self.stop(
+                                runbook,
+                                ctx,
+                                records,
+                                position,
+                                format!("step {}: {reason}", step.id),
+                            );
                         }
                     };
-                    let request = self.request(ctx, action.clone(), Self::key(ctx, runbook, &step.id, false));
+                    let request = self.request(
+                        ctx,
+                        action.clone(),
+                        Self::key(ctx, runbook, &step.id, false),
+                    );
                     if let Some(reason) = self.unmet_precondition(step, &request) {
-                        return self.stop(runbook, ctx, records, position, format!("step {}: {reason}", step.id));
+                        return self.stop(
+                            runbook,
+                            ctx,
+                            records,
+                            position,
+                            format!("step {}: {reason}", step.id),
+                        );
                     }
                     let answer = self.gate.submit(request);
                     records.push(StepRecord {
@@ -191,10 +211,23 @@ impl Engine<'_> {
                     }
                 }
                 GateAnswer::Failed { detail } => {
-                    return self.stop(runbook, ctx, records, position, format!("step {} failed: {detail}", step.id));
+                    return self.stop(
+                        runbook,
+                        ctx,
+                        records,
+                        position,
+                        format!("step {} failed: {detail}", step.id),
+                    );
                 }
                 GateAnswer::Parked { approval } => {
-                    return self.finish(runbook, records, RunOutcome::Parked { step: position, approval });
+                    return self.finish(
+                        runbook,
+                        records,
+                        RunOutcome::Parked {
+                            step: position,
+                            approval,
+                        },
+                    );
                 }
                 GateAnswer::Refused { code, .. } if code == "kill_switch" => {
                     return self.finish(runbook, records, RunOutcome::Paused { step: position });
@@ -210,7 +243,9 @@ impl Engine<'_> {
                 }
             }
             // Re-evaluate: stop as soon as the problem is gone.
-            if step.verify.cleared && self.observer.signal_present(&step.verify.signal) == Some(false) {
+            if step.verify.cleared
+                && self.observer.signal_present(&step.verify.signal) == Some(false)
+            {
                 return self.finish(
                     runbook,
                     records,
@@ -235,7 +270,9 @@ impl Engine<'_> {
                 match self.observer.precondition(name, request) {
                     Ok(true) => {}
                     Ok(false) => return Some(format!("precondition {name} does not hold")),
-                    Err(e) => return Some(format!("precondition {name} cannot be established: {e}")),
+                    Err(e) => {
+                        return Some(format!("precondition {name} cannot be established: {e}"))
+                    }
                 }
             }
         }
@@ -273,8 +310,11 @@ impl Engine<'_> {
                 }),
                 Rollback::Action(template) => match template.render(&ctx.vars) {
                     Ok(action) => {
-                        let request =
-                            self.request(ctx, action.clone(), Self::key(ctx, runbook, &step.id, true));
+                        let request = self.request(
+                            ctx,
+                            action.clone(),
+                            Self::key(ctx, runbook, &step.id, true),
+                        );
                         let answer = self.gate.submit(request);
                         records.push(StepRecord {
                             step: step.id.clone(),
@@ -297,7 +337,14 @@ impl Engine<'_> {
                 },
             }
         }
-        self.finish(runbook, records, RunOutcome::Stopped { step: position, reason })
+        self.finish(
+            runbook,
+            records,
+            RunOutcome::Stopped {
+                step: position,
+                reason,
+            },
+        )
     }
 
     fn finish(&self, runbook: &Runbook, records: Vec<StepRecord>, outcome: RunOutcome) -> Run {
@@ -328,13 +375,17 @@ mod tests {
             self.asked.lock().unwrap().push(request);
             let mut answers = self.answers.lock().unwrap();
             if answers.is_empty() {
-                GateAnswer::Succeeded { detail: "ok".into() }
+                GateAnswer::Succeeded {
+                    detail: "ok".into(),
+                }
             } else {
                 answers.remove(0)
             }
         }
         fn resume(&self, _: u64) -> GateAnswer {
-            GateAnswer::Succeeded { detail: "ok".into() }
+            GateAnswer::Succeeded {
+                detail: "ok".into(),
+            }
         }
         fn paused(&self) -> bool {
             self.paused
@@ -407,19 +458,45 @@ rollback = { type = "none", reason = "gone" }
     fn a_failed_second_step_stops_rolls_back_the_first_and_never_runs_the_third() {
         let gate = ScriptedGate::default();
         gate.answers.lock().unwrap().extend([
-            GateAnswer::Succeeded { detail: "ok".into() },
-            GateAnswer::Failed { detail: "exit 1".into() },
+            GateAnswer::Succeeded {
+                detail: "ok".into(),
+            },
+            GateAnswer::Failed {
+                detail: "exit 1".into(),
+            },
         ]);
-        let world = World { present: RefCell::new(true) };
-        let run = Engine { gate: &gate, observer: &world }.run(&runbook(), &ctx());
-        assert!(matches!(run.outcome, RunOutcome::Stopped { step: 1, .. }), "{:?}", run.outcome);
-        let asked: Vec<Action> = gate.asked.lock().unwrap().iter().map(|r| r.action.clone()).collect();
+        let world = World {
+            present: RefCell::new(true),
+        };
+        let run = Engine {
+            gate: &gate,
+            observer: &world,
+        }
+        .run(&runbook(), &ctx());
+        assert!(
+            matches!(run.outcome, RunOutcome::Stopped { step: 1, .. }),
+            "{:?}",
+            run.outcome
+        );
+        let asked: Vec<Action> = gate
+            .asked
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| r.action.clone())
+            .collect();
         assert_eq!(
             asked,
             vec![
-                Action::RestartService { service: "api".into() },
-                Action::KillProcess { process: "java".into() },
-                Action::RestartService { service: "api-previous".into() },
+                Action::RestartService {
+                    service: "api".into()
+                },
+                Action::KillProcess {
+                    process: "java".into()
+                },
+                Action::RestartService {
+                    service: "api-previous".into()
+                },
             ]
         );
         assert!(run.records.last().unwrap().rollback);
@@ -428,23 +505,50 @@ rollback = { type = "none", reason = "gone" }
     #[test]
     fn stops_as_soon_as_the_signal_clears() {
         let gate = ScriptedGate::default();
-        let world = World { present: RefCell::new(false) };
-        let run = Engine { gate: &gate, observer: &world }.run(&runbook(), &ctx());
-        assert_eq!(run.outcome, RunOutcome::Resolved { after_step: "one".into() });
+        let world = World {
+            present: RefCell::new(false),
+        };
+        let run = Engine {
+            gate: &gate,
+            observer: &world,
+        }
+        .run(&runbook(), &ctx());
+        assert_eq!(
+            run.outcome,
+            RunOutcome::Resolved {
+                after_step: "one".into()
+            }
+        );
         assert_eq!(gate.asked.lock().unwrap().len(), 1);
     }
 
     #[test]
     fn kill_switch_pauses_and_refusals_stop() {
-        let gate = ScriptedGate { paused: true, ..Default::default() };
-        let world = World { present: RefCell::new(true) };
-        let run = Engine { gate: &gate, observer: &world }.run(&runbook(), &ctx());
+        let gate = ScriptedGate {
+            paused: true,
+            ..Default::default()
+        };
+        let world = World {
+            present: RefCell::new(true),
+        };
+        let run = Engine {
+            gate: &gate,
+            observer: &world,
+        }
+        .run(&runbook(), &ctx());
         assert_eq!(run.outcome, RunOutcome::Paused { step: 0 });
         assert!(gate.asked.lock().unwrap().is_empty());
 
         let gate = ScriptedGate::default();
-        gate.answers.lock().unwrap().push(GateAnswer::Refused { code: "budget".into(), reason: "spent".into() });
-        let run = Engine { gate: &gate, observer: &world }.run(&runbook(), &ctx());
+        gate.answers.lock().unwrap().push(GateAnswer::Refused {
+            code: "budget".into(),
+            reason: "spent".into(),
+        });
+        let run = Engine {
+            gate: &gate,
+            observer: &world,
+        }
+        .run(&runbook(), &ctx());
         assert!(matches!(run.outcome, RunOutcome::Stopped { step: 0, .. }));
         assert_eq!(gate.asked.lock().unwrap().len(), 1, "nothing to roll back");
     }
@@ -452,11 +556,19 @@ rollback = { type = "none", reason = "gone" }
     #[test]
     fn a_missing_variable_acts_on_nothing() {
         let gate = ScriptedGate::default();
-        let world = World { present: RefCell::new(true) };
+        let world = World {
+            present: RefCell::new(true),
+        };
         let mut context = ctx();
         context.vars.clear();
-        let run = Engine { gate: &gate, observer: &world }.run(&runbook(), &context);
-        let RunOutcome::Stopped { reason, .. } = run.outcome else { panic!() };
+        let run = Engine {
+            gate: &gate,
+            observer: &world,
+        }
+        .run(&runbook(), &context);
+        let RunOutcome::Stopped { reason, .. } = run.outcome else {
+            panic!()
+        };
         assert!(reason.contains("${service}"), "{reason}");
         assert!(gate.asked.lock().unwrap().is_empty());
     }

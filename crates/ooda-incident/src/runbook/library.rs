@@ -5,26 +5,86 @@ use super::{parse, Runbook, RunbookProblem};
 
 /// (file name, contents) of every shipped runbook.
 pub const FILES: &[(&str, &str)] = &[
-    ("cache_eviction_storm.toml", include_str!("../../runbooks/cache_eviction_storm.toml")),
-    ("certificate_expiry.toml", include_str!("../../runbooks/certificate_expiry.toml")),
-    ("clock_drift.toml", include_str!("../../runbooks/clock_drift.toml")),
-    ("crash_loop.toml", include_str!("../../runbooks/crash_loop.toml")),
-    ("db_connection_exhaustion.toml", include_str!("../../runbooks/db_connection_exhaustion.toml")),
-    ("disk_full.toml", include_str!("../../runbooks/disk_full.toml")),
-    ("dns_failure.toml", include_str!("../../runbooks/dns_failure.toml")),
-    ("failed_deploy.toml", include_str!("../../runbooks/failed_deploy.toml")),
-    ("fd_exhaustion.toml", include_str!("../../runbooks/fd_exhaustion.toml")),
-    ("hung_service.toml", include_str!("../../runbooks/hung_service.toml")),
-    ("inode_exhaustion.toml", include_str!("../../runbooks/inode_exhaustion.toml")),
-    ("log_volume_explosion.toml", include_str!("../../runbooks/log_volume_explosion.toml")),
-    ("memory_leak.toml", include_str!("../../runbooks/memory_leak.toml")),
-    ("nic_errors.toml", include_str!("../../runbooks/nic_errors.toml")),
-    ("queue_backlog.toml", include_str!("../../runbooks/queue_backlog.toml")),
-    ("replication_lag.toml", include_str!("../../runbooks/replication_lag.toml")),
-    ("runaway_cpu.toml", include_str!("../../runbooks/runaway_cpu.toml")),
-    ("slow_upstream.toml", include_str!("../../runbooks/slow_upstream.toml")),
-    ("storage_degradation.toml", include_str!("../../runbooks/storage_degradation.toml")),
-    ("swap_thrashing.toml", include_str!("../../runbooks/swap_thrashing.toml")),
+    (
+        "cache_eviction_storm.toml",
+        include_str!("../../runbooks/cache_eviction_storm.toml"),
+    ),
+    (
+        "certificate_expiry.toml",
+        include_str!("../../runbooks/certificate_expiry.toml"),
+    ),
+    (
+        "clock_drift.toml",
+        include_str!("../../runbooks/clock_drift.toml"),
+    ),
+    (
+        "crash_loop.toml",
+        include_str!("../../runbooks/crash_loop.toml"),
+    ),
+    (
+        "db_connection_exhaustion.toml",
+        include_str!("../../runbooks/db_connection_exhaustion.toml"),
+    ),
+    (
+        "disk_full.toml",
+        include_str!("../../runbooks/disk_full.toml"),
+    ),
+    (
+        "dns_failure.toml",
+        include_str!("../../runbooks/dns_failure.toml"),
+    ),
+    (
+        "failed_deploy.toml",
+        include_str!("../../runbooks/failed_deploy.toml"),
+    ),
+    (
+        "fd_exhaustion.toml",
+        include_str!("../../runbooks/fd_exhaustion.toml"),
+    ),
+    (
+        "hung_service.toml",
+        include_str!("../../runbooks/hung_service.toml"),
+    ),
+    (
+        "inode_exhaustion.toml",
+        include_str!("../../runbooks/inode_exhaustion.toml"),
+    ),
+    (
+        "log_volume_explosion.toml",
+        include_str!("../../runbooks/log_volume_explosion.toml"),
+    ),
+    (
+        "memory_leak.toml",
+        include_str!("../../runbooks/memory_leak.toml"),
+    ),
+    (
+        "nic_errors.toml",
+        include_str!("../../runbooks/nic_errors.toml"),
+    ),
+    (
+        "queue_backlog.toml",
+        include_str!("../../runbooks/queue_backlog.toml"),
+    ),
+    (
+        "replication_lag.toml",
+        include_str!("../../runbooks/replication_lag.toml"),
+    ),
+    (
+        "runaway_cpu.toml",
+        include_str!("../../runbooks/runaway_cpu.toml"),
+    ),
+    (
+        "slow_upstream.toml",
+        include_str!("../../runbooks/slow_upstream.toml"),
+    ),
+    (
+        "storage_degradation.toml",
+        include_str!("../../runbooks/storage_degradation.toml"),
+    ),
+    (
+        "swap_thrashing.toml",
+        include_str!("../../runbooks/swap_thrashing.toml"),
+    ),
 ];
 
 /// Parses every shipped runbook. The shipped files are checked by this crate's tests; an error
@@ -102,7 +162,9 @@ mod tests {
         }
         for cause in catalogue.causes() {
             assert!(
-                runbooks.iter().any(|r| r.id == cause.runbook && r.cause == cause.id),
+                runbooks
+                    .iter()
+                    .any(|r| r.id == cause.runbook && r.cause == cause.id),
                 "cause {} has no runbook {}",
                 cause.id,
                 cause.runbook

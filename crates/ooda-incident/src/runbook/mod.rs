@@ -223,10 +223,14 @@ pub fn parse(file: &str, text: &str) -> Result<Runbook, Vec<RunbookProblem>> {
             return Err(problems.into_inner());
         }
     };
-    let string = |table: &toml::Table, key: &str| table.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+    let string =
+        |table: &toml::Table, key: &str| table.get(key).and_then(|v| v.as_str()).map(str::to_owned);
     for key in root.keys() {
         if !["id", "title", "cause", "description", "step"].contains(&key.as_str()) {
-            problem(key, "unknown field; expected id, title, cause, description, step".into());
+            problem(
+                key,
+                "unknown field; expected id, title, cause, description, step".into(),
+            );
         }
     }
     let id = string(&root, "id").unwrap_or_else(|| {
@@ -238,7 +242,10 @@ pub fn parse(file: &str, text: &str) -> Result<Runbook, Vec<RunbookProblem>> {
         String::new()
     });
     let cause = string(&root, "cause").unwrap_or_else(|| {
-        problem("cause", "missing; expected the catalogue cause this runbook fixes".into());
+        problem(
+            "cause",
+            "missing; expected the catalogue cause this runbook fixes".into(),
+        );
         String::new()
     });
     let description = string(&root, "description").unwrap_or_default();
@@ -279,7 +286,10 @@ pub fn parse(file: &str, text: &str) -> Result<Runbook, Vec<RunbookProblem>> {
         let action = match table.get("action").and_then(|v| v.as_table()) {
             Some(action) => check_action(action, &at("action"), &mut problem),
             None => {
-                problem(&at("action"), "missing; expected an action table with `type`".into());
+                problem(
+                    &at("action"),
+                    "missing; expected an action table with `type`".into(),
+                );
                 None
             }
         };
@@ -310,18 +320,27 @@ pub fn parse(file: &str, text: &str) -> Result<Runbook, Vec<RunbookProblem>> {
                 Vec::new()
             }
             None => {
-                problem(&at("preconditions"), "missing; write `preconditions = []` if none apply".into());
+                problem(
+                    &at("preconditions"),
+                    "missing; write `preconditions = []` if none apply".into(),
+                );
                 Vec::new()
             }
         };
         let timeout_secs = match table.get("timeout_secs").and_then(|v| v.as_integer()) {
             Some(secs) if (1..=86_400).contains(&secs) => secs as u64,
             Some(secs) => {
-                problem(&at("timeout_secs"), format!("expected 1..=86400 seconds, found {secs}"));
+                problem(
+                    &at("timeout_secs"),
+                    format!("expected 1..=86400 seconds, found {secs}"),
+                );
                 0
             }
             None => {
-                problem(&at("timeout_secs"), "missing; expected seconds (an integer)".into());
+                problem(
+                    &at("timeout_secs"),
+                    "missing; expected seconds (an integer)".into(),
+                );
                 0
             }
         };
@@ -334,7 +353,10 @@ pub fn parse(file: &str, text: &str) -> Result<Runbook, Vec<RunbookProblem>> {
                         reason: reason.to_owned(),
                     }),
                     _ => {
-                        problem(&at("rollback.reason"), "a rollback of type none must say why".into());
+                        problem(
+                            &at("rollback.reason"),
+                            "a rollback of type none must say why".into(),
+                        );
                         None
                     }
                 }
@@ -349,7 +371,9 @@ pub fn parse(file: &str, text: &str) -> Result<Runbook, Vec<RunbookProblem>> {
             }
         };
         let next = string(table, "next");
-        if let (Some(action), Some(expect), Some(verify), Some(rollback)) = (action, expect, verify, rollback) {
+        if let (Some(action), Some(expect), Some(verify), Some(rollback)) =
+            (action, expect, verify, rollback)
+        {
             steps.push(Step {
                 id: step_id,
                 action,
@@ -411,11 +435,17 @@ fn check_action(
         table: table.clone(),
     };
     let Some(kind_name) = table.get("type").and_then(|v| v.as_str()) else {
-        problem(&format!("{field}.type"), "missing; expected a catalogue action name".into());
+        problem(
+            &format!("{field}.type"),
+            "missing; expected a catalogue action name".into(),
+        );
         return None;
     };
     if let Err(reason) = kind_name.parse::<ActionKind>() {
-        problem(&format!("{field}.type"), format!("unknown action: {reason}"));
+        problem(
+            &format!("{field}.type"),
+            format!("unknown action: {reason}"),
+        );
         return None;
     }
     let mut ok = true;
@@ -423,18 +453,33 @@ fn check_action(
         if !KNOWN_VARIABLES.contains(&var.as_str()) {
             problem(
                 field,
-                format!("unknown variable ${{{var}}}; expected one of {}", KNOWN_VARIABLES.join(", ")),
+                format!(
+                    "unknown variable ${{{var}}}; expected one of {}",
+                    KNOWN_VARIABLES.join(", ")
+                ),
             );
             ok = false;
         }
     }
     let sample: BTreeMap<String, String> = KNOWN_VARIABLES
         .iter()
-        .map(|v| ((*v).to_owned(), if *v == "replicas" { "2".into() } else { "x".into() }))
+        .map(|v| {
+            (
+                (*v).to_owned(),
+                if *v == "replicas" {
+                    "2".into()
+                } else {
+                    "x".into()
+                },
+            )
+        })
         .collect();
     if ok {
         if let Err(reason) = template.render(&sample) {
-            problem(field, format!("does not fit action {kind_name:?}: {reason}"));
+            problem(
+                field,
+                format!("does not fit action {kind_name:?}: {reason}"),
+            );
             ok = false;
         }
     }
@@ -445,7 +490,10 @@ fn check_graph(steps: &[Step], problem: &mut impl FnMut(&str, String)) {
     let mut ids = BTreeMap::new();
     for (i, step) in steps.iter().enumerate() {
         if ids.insert(step.id.as_str(), i).is_some() {
-            problem(&format!("step[{i}].id"), format!("duplicate step id {:?}", step.id));
+            problem(
+                &format!("step[{i}].id"),
+                format!("duplicate step id {:?}", step.id),
+            );
         }
     }
     let successor = |i: usize| -> Option<usize> {
@@ -458,7 +506,10 @@ fn check_graph(steps: &[Step], problem: &mut impl FnMut(&str, String)) {
     for (i, step) in steps.iter().enumerate() {
         if let Some(next) = &step.next {
             if !ids.contains_key(next.as_str()) {
-                problem(&format!("step[{i}].next"), format!("no step with id {next:?}"));
+                problem(
+                    &format!("step[{i}].next"),
+                    format!("no step with id {next:?}"),
+                );
             }
         }
     }
@@ -470,7 +521,10 @@ fn check_graph(steps: &[Step], problem: &mut impl FnMut(&str, String)) {
             if !seen.insert(i) {
                 problem(
                     &format!("step[{i}].next"),
-                    format!("cycle: step {:?} is reached again from step {:?}", steps[i].id, steps[start].id),
+                    format!(
+                        "cycle: step {:?} is reached again from step {:?}",
+                        steps[i].id, steps[start].id
+                    ),
                 );
                 return;
             }

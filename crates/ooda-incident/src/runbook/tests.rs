@@ -53,7 +53,9 @@ fn unknown_actions_name_file_and_field() {
     let text = GOOD.replace("restart_service\", service", "format_disk\", service");
     let found = problems(&text);
     assert!(
-        found.iter().any(|p| p.starts_with("rb.toml: step[1].action.type: unknown action")),
+        found
+            .iter()
+            .any(|p| p.starts_with("rb.toml: step[1].action.type: unknown action")),
         "{found:?}"
     );
 }
@@ -61,9 +63,17 @@ fn unknown_actions_name_file_and_field() {
 #[test]
 fn wrong_parameters_and_unknown_variables_are_reported() {
     let found = problems(&GOOD.replace("path = \"${clean_path}\"", "dir = \"/tmp\""));
-    assert!(found.iter().any(|p| p.contains("step[0].action: does not fit")), "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("step[0].action: does not fit")),
+        "{found:?}"
+    );
     let found = problems(&GOOD.replace("${clean_path}", "${nope}"));
-    assert!(found.iter().any(|p| p.contains("unknown variable ${nope}")), "{found:?}");
+    assert!(
+        found.iter().any(|p| p.contains("unknown variable ${nope}")),
+        "{found:?}"
+    );
 }
 
 #[test]
@@ -73,35 +83,58 @@ fn missing_fields_are_each_named() {
         .replacen("rollback = { type = \"none\", reason = \"gone\" }", "", 1)
         .replacen("preconditions = [\"path_allowlisted\"]", "", 1);
     let found = problems(&text);
-    for field in ["step[0].timeout_secs", "step[0].rollback", "step[0].preconditions"] {
-        assert!(found.iter().any(|p| p.contains(field)), "{field} not in {found:?}");
+    for field in [
+        "step[0].timeout_secs",
+        "step[0].rollback",
+        "step[0].preconditions",
+    ] {
+        assert!(
+            found.iter().any(|p| p.contains(field)),
+            "{field} not in {found:?}"
+        );
     }
 }
 
 #[test]
 fn cycles_and_dangling_next_are_refused() {
-    let text = GOOD.replace("rollback = { type = \"restart_service\", service = \"${service}\" }",
-        "rollback = { type = \"none\", reason = \"r\" }\nnext = \"a\"");
+    let text = GOOD.replace(
+        "rollback = { type = \"restart_service\", service = \"${service}\" }",
+        "rollback = { type = \"none\", reason = \"r\" }\nnext = \"a\"",
+    );
     let found = problems(&text);
     assert!(found.iter().any(|p| p.contains("cycle")), "{found:?}");
-    let text = GOOD.replace("rollback = { type = \"restart_service\", service = \"${service}\" }",
-        "rollback = { type = \"none\", reason = \"r\" }\nnext = \"zzz\"");
+    let text = GOOD.replace(
+        "rollback = { type = \"restart_service\", service = \"${service}\" }",
+        "rollback = { type = \"none\", reason = \"r\" }\nnext = \"zzz\"",
+    );
     let found = problems(&text);
-    assert!(found.iter().any(|p| p.contains("step[1].next: no step with id")), "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("step[1].next: no step with id")),
+        "{found:?}"
+    );
 }
 
 #[test]
 fn not_toml_and_unknown_preconditions() {
     assert!(problems("[[[")[0].contains("(file)"));
     let found = problems(&GOOD.replace("\"path_allowlisted\"", "\"moon_is_full\""));
-    assert!(found.iter().any(|p| p.contains("step[0].preconditions[0]")), "{found:?}");
+    assert!(
+        found.iter().any(|p| p.contains("step[0].preconditions[0]")),
+        "{found:?}"
+    );
 }
 
 #[test]
 fn check_dir_reports_every_file() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("good.toml"), GOOD).unwrap();
-    std::fs::write(dir.path().join("bad.toml"), GOOD.replace("clean_path\", path", "rm_rf\", path")).unwrap();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        GOOD.replace("clean_path\", path", "rm_rf\", path"),
+    )
+    .unwrap();
     let causes: BTreeSet<String> = ["disk_full".to_owned()].into();
     let (ok, problems) = check_dir(dir.path(), Some(&causes)).unwrap();
     assert_eq!(ok.len(), 1);
