@@ -320,3 +320,106 @@ mod tests {
         assert!("nvd2".parse::<FeedKind>().is_err());
     }
 }
+
+/// The proptest twins of the fuzz targets in `fuzz/fuzz_targets/patch_*.rs`: every parser of
+/// outside input, fed arbitrary bytes and mutated real records, must return (an error is fine)
+/// and never panic.
+#[cfg(test)]
+mod never_panics {
+    use proptest::prelude::*;
+
+    use super::FeedKind;
+    use crate::feed::import::parse_document;
+    use crate::inventory::{cmdb, packages};
+
+    const NVD: &str = r#"{"resultsPerPage":1,"startIndex":0,"totalResults":1,"vulnerabilities":[{"cve":{"id":"CVE-2021-44228","published":"2021-12-10T10:15:09.143","lastModified":"2026-06-17T04:12:05.460","vulnStatus":"Analyzed","descriptions":[{"lang":"en","value":"x"}],"metrics":{"cvssMetricV31":[{"source":"nvd@nist.gov","type":"Primary","cvssData":{"version":"3.1","vectorString":"CVSS:3.1/AV:N","baseScore":10.0}}]},"configurations":[{"nodes":[{"operator":"OR","negate":false,"cpeMatch":[{"vulnerable":true,"criteria":"cpe:2.3:a:apache:log4j:*:*:*:*:*:*:*:*","versionStartIncluding":"2.0.1","versionEndExcluding":"12.6\\(1\\)"}]}]}]}}]}"#;
+    const KEV: &str = r#"{"catalogVersion":"2025.08.25","vulnerabilities":[{"cveID":"CVE-2025-48384","vendorProject":"Git","product":"Git","vulnerabilityName":"n","dateAdded":"2025-08-25","dueDate":"2025-09-15","knownRansomwareCampaignUse":"Unknown"}]}"#;
+    const TRACKER: &str = r#"{"apparmor":{"CVE-2016-1585":{"releases":{"bookworm":{"status":"resolved","fixed_version":"0"},"bullseye":{"status":"open"},"sid":{"status":"resolved","fixed_version":"3.0.12-1"}}}}}"#;
+    const DSA: &str = "[29 Mar 2023] DSA-5380-1 xorg-server - security update\n\t{CVE-2023-1393}\n\t[bullseye] - xorg-server 2:1.20.11-1+deb11u6\n\t[lenny] - vlc <not-affected> (x)\n";
+    const FIXED: &str = "advisory\tdate\tsrc_pkg_in_title\trelease\tpackage\tfixed_version\tcves\nDSA-5380-1\t29 Mar 2023\txorg-server\tbullseye\txorg-server\t2:1.20.11-1+deb11u6\tCVE-2023-1393\n";
+    const OSV: &str = r#"{"id":"DSA-3029-1","aliases":["CVE-2014-3616"],"published":"2014-09-20T00:00:00Z","affected":[{"package":{"ecosystem":"Debian:7","name":"nginx"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.2.1-2.2+wheezy3"}]}]}]}"#;
+    const EPSS: &str = "#model_version:v2023.03.01,score_date:2023-03-07T00:00:00+0000\ncve,epss,percentile\nCVE-2020-5902,0.97567,0.99995\n";
+    const SUMMARY: &str = "cve\tstate\tcvss31_score\tcvss40_score\tssvc_exploitation\tkev_date_added\nCVE-1999-0006\tPUBLISHED\t9.8\t\tnone\t2022-01-01\n";
+    const DPKG: &str = "libssl3\t3.0.11-1~deb12u2\topenssl\t3.0.11-1~deb12u2\tii \n";
+    const CMDB: &str =
+        "host,distro,release,environment,internet_facing\nweb-1,debian,11,production,yes\n";
+
+    fn samples() -> [(FeedKind, &'static str); 9] {
+        [
+            (FeedKind::Nvd, NVD),
+            (FeedKind::Kev, KEV),
+            (FeedKind::DebianTracker, TRACKER),
+            (FeedKind::Dsa, DSA),
+            (FeedKind::DebianFixed, FIXED),
+            (FeedKind::DebianCpe, "curl;cpe:/a:haxx:curl\n"),
+            (FeedKind::Osv, OSV),
+            (FeedKind::Epss, EPSS),
+            (FeedKind::Vulnrichment, SUMMARY),
+        ]
+    }
+
+    #[test]
+    fn samples_parse() {
+        for (kind, text) in samples() {
+            let (parsed, _) =
+                parse_document(kind, text.as_bytes()).unwrap_or_else(|e| panic!("{kind}: {e}"));
+            assert_eq!(parsed.skipped, 0, "{kind}: {:?}", parsed.first_error);
+            assert!(
+                parsed.records.iter().map(|r| r.len()).sum::<usize>() > 0,
+                "{kind}"
+            );
+        }
+    }
+
+    /// Truncates, splices and overwrites a real sample at random places.
+    fn mutate(text: &str, cut: usize, at: usize, insert: &[u8]) -> Vec<u8> {
+        let bytes = text.as_bytes();
+        let cut = cut % (bytes.len() + 1);
+        let at = at % (cut + 1);
+        let mut out = bytes[..at].to_vec();
+        out.extend_from_slice(insert);
+        out.extend_from_slice(&bytes[at..cut]);
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn feed_parsers_never_panic_on_bytes(data in proptest::collection::vec(any::<u8>(), 0..512)) {
+            for kind in FeedKind::ALL {
+                let _ = parse_document(kind, &data);
+            }
+        }
+
+        #[test]
+        fn feed_parsers_never_panic_on_mutated_records(
+            cut in any::<usize>(),
+            at in any::<usize>(),
+            insert in proptest::collection::vec(prop_oneof![
+                Just(b'"'), Just(b'{'), Just(b'}'), Just(b'['), Just(b']'), Just(b','), Just(b':'),
+                Just(b'\t'), Just(b'\n'), Just(b'-'), Just(b'0'), Just(b'~'), Just(b'\\'), any::<u8>()
+            ], 0..8),
+        ) {
+            for (kind, text) in samples() {
+                let _ = parse_document(kind, &mutate(text, cut, at, &insert));
+            }
+            for text in [DPKG, CMDB] {
+                let data = mutate(text, cut, at, &insert);
+                if let Ok(text) = std::str::from_utf8(&data) {
+                    let _ = packages::parse_any(text);
+                    let _ = cmdb::parse_csv(text);
+                    let _ = cmdb::parse_json(text);
+                    let _ = cmdb::parse_yaml(text);
+                }
+            }
+        }
+
+        #[test]
+        fn inventory_parsers_never_panic(text in "\\PC{0,200}") {
+            let _ = packages::parse_any(&text);
+            let _ = packages::parse_rpm_query(&text);
+            let _ = packages::parse_os_release(&text);
+            let _ = cmdb::parse_csv(&text);
+            let _ = cmdb::parse_yaml(&text);
+        }
+    }
+}
