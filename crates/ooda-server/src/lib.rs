@@ -40,6 +40,8 @@ pub struct AppState {
     ready: AtomicBool,
     /// Bearer token for `/api/v1`, when configured.
     api_token: Option<String>,
+    /// The governance kill switch, when the agent runs with governance state.
+    pub kill_switch: Option<ooda_govern::KillSwitch>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -65,7 +67,14 @@ impl AppState {
             sources: RwLock::new(Vec::new()),
             ready: AtomicBool::new(false),
             api_token,
+            kill_switch: None,
         }
+    }
+
+    /// Exposes the kill switch on `/api/v1/kill-switch`.
+    pub fn with_kill_switch(mut self, kill_switch: ooda_govern::KillSwitch) -> Self {
+        self.kill_switch = Some(kill_switch);
+        self
     }
 
     /// Marks the agent ready (after the first collection round) or not (while shutting down).

@@ -177,3 +177,48 @@ fn doctor_passes_on_a_fresh_data_dir_and_fails_on_a_bad_config() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("✖ config"));
 }
+
+#[test]
+fn the_kill_switch_is_reachable_over_the_api_and_shared_with_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let agent = Agent::start(&data);
+    let client = reqwest::blocking::Client::new();
+    let url = format!("{}/api/v1/kill-switch", agent.base);
+    let off: serde_json::Value = client.get(&url).send().unwrap().json().unwrap();
+    assert_eq!(off["on"], false);
+
+    let bad = client
+        .post(&url)
+        .body(r#"{"on": true, "surprise": 1}"#)
+        .send()
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    assert!(
+        bad.text().unwrap().contains("surprise"),
+        "the error names the field"
+    );
+
+    let on: serde_json::Value = client
+        .post(&url)
+        .body(r#"{"on": true, "by": "alice", "reason": "maintenance"}"#)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(on["on"], true);
+    assert_eq!(on["by"], "alice");
+
+    let status = Command::new(BIN)
+        .args(["kill-switch", "status"])
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(text.to_lowercase().contains("on"), "{text}");
+    assert!(
+        text.contains("alice"),
+        "the CLI sees what the API set: {text}"
+    );
+}

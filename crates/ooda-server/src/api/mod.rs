@@ -17,6 +17,10 @@ use crate::{AppState, SourceStatus};
 pub enum ApiError {
     #[error("missing or invalid bearer token")]
     Unauthorized,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("not available: {0}")]
+    Unavailable(&'static str),
     #[error("internal error")]
     Internal(String),
 }
@@ -25,6 +29,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "api request failed");
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -41,6 +47,7 @@ impl IntoResponse for ApiError {
 pub(crate) fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
     Router::new()
         .route("/status", get(status))
+        .route("/kill-switch", get(kill_switch_state).post(kill_switch_set))
         .layer(middleware::from_fn_with_state(state, require_token))
 }
 
@@ -130,6 +137,42 @@ async fn status(State(state): State<Arc<AppState>>) -> Result<Json<Status>, ApiE
         last_sample_time: summary.last_sample_ms.map(ooda_core::clock::from_millis),
         events_stored: events,
     }))
+}
+
+/// `GET /api/v1/kill-switch`.
+async fn kill_switch_state(
+    State(state): State<Arc<AppState>>,
+) -> Result<Json<ooda_govern::KillSwitchState>, ApiError> {
+    let switch = state
+        .kill_switch
+        .clone()
+        .ok_or(ApiError::Unavailable("kill switch"))?;
+    let read = tokio::task::spawn_blocking(move || switch.state())
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(read))
+}
+
+/// `POST /api/v1/kill-switch` with `{"on": true, "by": "alice", "reason": "…"}`. Audited by
+/// governance; takes effect for every gate decision within a second.
+async fn kill_switch_set(
+    State(state): State<Arc<AppState>>,
+    body: axum::body::Bytes,
+) -> Result<Json<ooda_govern::KillSwitchState>, ApiError> {
+    let switch = state
+        .kill_switch
+        .clone()
+        .ok_or(ApiError::Unavailable("kill switch"))?;
+    let request = ooda_govern::api::parse_kill_switch(&body)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let by = request.by.unwrap_or_else(|| "api".to_owned());
+    let set = tokio::task::spawn_blocking(move || switch.set(request.on, &by, &request.reason))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    tracing::warn!(on = set.on, by = %set.by, reason = %set.reason, "kill switch set through the API");
+    Ok(Json(set))
 }
 
 #[cfg(test)]

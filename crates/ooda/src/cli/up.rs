@@ -76,12 +76,13 @@ async fn agent(args: UpArgs, global: &GlobalArgs, config: Config) -> anyhow::Res
         None => None,
     };
     let telemetry = Telemetry::new(env!("CARGO_PKG_VERSION"));
-    let state = Arc::new(AppState::new(
-        store.clone(),
-        clock.clone(),
-        telemetry.clone(),
-        api_token,
-    ));
+    // Governance state (audit chain, kill switch) shares the data directory with the CLI.
+    let governance = ooda_govern::Home::open(data_dir.path(), None)
+        .context("opening governance state (audit log, kill switch)")?;
+    let state = Arc::new(
+        AppState::new(store.clone(), clock.clone(), telemetry.clone(), api_token)
+            .with_kill_switch(governance.kill_switch()),
+    );
 
     publish(
         &bus,
