@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{GovernError, Result};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GovernConfig {
     /// A directory of `*.cedar` files. Without one, the shipped defaults apply.
@@ -19,17 +19,6 @@ pub struct GovernConfig {
     pub budget: BudgetConfig,
     pub breaker: BreakerConfig,
     pub approvals: ApprovalConfig,
-}
-
-impl Default for GovernConfig {
-    fn default() -> Self {
-        Self {
-            policy_dir: None,
-            budget: BudgetConfig::default(),
-            breaker: BreakerConfig::default(),
-            approvals: ApprovalConfig::default(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

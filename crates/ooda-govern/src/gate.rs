@@ -556,10 +556,11 @@ impl Gate {
             .append_intent(AuditEntry::Intent {
                 action: request.id,
                 key: key.clone(),
-                request: request.clone(),
+                request: Box::new(request.clone()),
                 autonomy: autonomy_label.to_owned(),
                 policies,
                 approval,
+                change: Some(change.clone()),
             })
             .map_err(Self::internal)?;
         if written.is_none() {
@@ -576,11 +577,6 @@ impl Gate {
             return Err(Refusal::Duplicate { key, state });
         }
         // The intent is on disk: from here on, whatever happens is reconciled, never repeated.
-        let _ = self.audit.append(AuditEntry::ChangeRecord {
-            action: request.id,
-            change: change.clone(),
-            status: ChangeStatus::Implementing,
-        });
         let token = ExecutionToken::mint(request.clone(), key.clone());
         let (status, detail) = match self.actuator.execute(token) {
             Ok(detail) => (OutcomeStatus::Succeeded, detail),

@@ -6,6 +6,7 @@
 //! mint, and writes the *outcome*. Any internal error refuses the action: this crate must never
 //! fail open.
 
+pub mod api;
 pub mod approval;
 pub mod audit;
 pub mod breaker;

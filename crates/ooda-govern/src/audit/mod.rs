@@ -50,12 +50,15 @@ pub enum AuditEntry {
     Intent {
         action: ActionId,
         key: String,
-        request: ActionRequest,
+        request: Box<ActionRequest>,
         /// `alone`, `notify` or `approved`.
         autonomy: String,
         policies: Vec<String>,
         #[serde(default)]
         approval: Option<u64>,
+        /// The change record opened for it (carried here to save an fsync per action).
+        #[serde(default)]
+        change: Option<ChangeRef>,
     },
     /// How an intent ended (or how start-up reconciliation resolved it).
     Outcome {
@@ -160,8 +163,14 @@ pub(crate) fn record_hash(prefix: &[u8], body: &[u8]) -> [u8; 32] {
     hasher.finalize().into()
 }
 
-/// Encodes a record as its line (with the trailing newline) and returns its hash.
-fn encode(seq: u64, prev: &str, time: Timestamp, entry: &AuditEntry) -> Result<(Vec<u8>, String)> {
+/// Encodes a record as its line (with the trailing newline) and returns its hash. Public for
+/// tools that build logs in bulk (benchmarks, migration); appends go through [`AuditLog`].
+pub fn encode(
+    seq: u64,
+    prev: &str,
+    time: Timestamp,
+    entry: &AuditEntry,
+) -> Result<(Vec<u8>, String)> {
     let body = serde_json::to_vec(&Body {
         time,
         entry: entry.clone(),
@@ -177,8 +186,11 @@ fn encode(seq: u64, prev: &str, time: Timestamp, entry: &AuditEntry) -> Result<(
     Ok((line, hash))
 }
 
-/// Splits a line (without newline) into seq, kind, prev, hash and body.
-pub(crate) fn split_line(line: &[u8]) -> Option<(u64, &[u8], &[u8], &[u8], &[u8])> {
+/// The five fields of a record line: seq, kind, prev, hash, body.
+pub(crate) type LineParts<'a> = (u64, &'a [u8], &'a [u8], &'a [u8], &'a [u8]);
+
+/// Splits a line (without newline) into its [`LineParts`].
+pub(crate) fn split_line(line: &[u8]) -> Option<LineParts<'_>> {
     let mut parts = line.splitn(5, |b| *b == b' ');
     let seq = std::str::from_utf8(parts.next()?).ok()?.parse().ok()?;
     let kind = parts.next()?;
@@ -242,7 +254,7 @@ fn index_entry(keys: &mut HashMap<String, KeyState>, entry: &AuditEntry) {
                 key.clone(),
                 KeyState::Pending {
                     action: *action,
-                    request: Box::new(request.clone()),
+                    request: request.clone(),
                 },
             );
         }
@@ -499,7 +511,7 @@ impl AuditLog {
 
     /// Writes a signed checkpoint if the next sequence number is a checkpoint position.
     fn checkpoint_if_due(&self, tail: &mut Tail) -> Result<()> {
-        if (tail.last_seq + 1) % self.checkpoint_every != 0 {
+        if !(tail.last_seq + 1).is_multiple_of(self.checkpoint_every) {
             return Ok(());
         }
         let covers_seq = tail.last_seq;

@@ -11,7 +11,7 @@ fn clock() -> SharedClock {
 
 fn switch(i: u64) -> AuditEntry {
     AuditEntry::KillSwitch {
-        on: i % 2 == 0,
+        on: i.is_multiple_of(2),
         by: format!("tester-{i}"),
         reason: "drill".into(),
     }

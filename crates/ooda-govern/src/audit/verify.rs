@@ -136,7 +136,7 @@ pub fn verify(path: &Path, options: &VerifyOptions) -> Result<VerifyReport, Veri
             ));
         }
         let is_checkpoint = kind == b"checkpoint";
-        if seq % every == 0 && !is_checkpoint {
+        if seq.is_multiple_of(every) && !is_checkpoint {
             return Err(fail(
                 expected,
                 line_no,

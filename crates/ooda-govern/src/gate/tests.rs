@@ -204,7 +204,7 @@ fn a_confident_agent_acts_alone_with_intent_outcome_and_change_record() {
         .iter()
         .map(|r| r.entry.kind())
         .collect();
-    assert_eq!(kinds, vec!["intent", "change_record", "outcome"]);
+    assert_eq!(kinds, vec!["intent", "outcome"]);
     assert!(f.inbox.kinds().is_empty(), "acting alone notifies nobody");
     verify_ok(&f);
 }
@@ -482,10 +482,11 @@ fn reconciliation_asks_the_actuator_and_never_reruns() {
             .append_intent(AuditEntry::Intent {
                 action: r.id,
                 key: key.into(),
-                request: r.clone(),
+                request: Box::new(r.clone()),
                 autonomy: "alone".into(),
                 policies: vec![],
                 approval: None,
+                change: None,
             })
             .unwrap()
             .unwrap();
@@ -559,4 +560,13 @@ proptest::proptest! {
             let _ = f.gate.submit(request);
         }
     }
+}
+
+/// The gate is shared by every pillar's tasks; it must be usable across threads.
+#[test]
+fn the_gate_and_policy_engine_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Gate>();
+    assert_send_sync::<PolicyEngine>();
+    assert_send_sync::<AuditLog>();
 }

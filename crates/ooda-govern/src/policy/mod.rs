@@ -169,7 +169,7 @@ pub fn read_dir_sources(dir: &Path) -> Result<Vec<(String, String)>, Vec<PolicyP
 /// `*.cedar` file in it must parse and validate against the schema.
 pub fn check_dir(dir: &Path) -> Result<LoadSummary, Vec<PolicyProblem>> {
     let sources = read_dir_sources(dir)?;
-    let engine = PolicyEngine::with_defaults().map_err(|problems| problems)?;
+    let engine = PolicyEngine::with_defaults()?;
     engine.compile(&sources).map(|loaded| loaded.summary())
 }
 
