@@ -92,7 +92,7 @@ pub fn run(scenario: &Scenario, config: &MonitorConfig, progress: Progress<'_>) 
         }
         t += step_ms;
         step += 1;
-        if step % 256 == 0 || t >= end {
+        if step.is_multiple_of(256) || t >= end {
             progress(step, total);
         }
     }
