@@ -52,3 +52,5 @@ pub mod elasticsearch;
 #[cfg(feature = "logfile")]
 pub mod logfile;
 
+#[cfg(feature = "notify")]
+pub mod notify;

@@ -1,0 +1,12 @@
+//! Notifications out: a generic JSON webhook and Slack incoming webhooks. The incident pillar's
+//! `Notify` port is adapted onto [`WebhookNotifier::send`] by the binary.
+//!
+//! A delivery failure is returned to the caller to log; it must never fail an incident. Never
+//! logs the webhook URL: for Slack it is the secret.
+
+mod client;
+
+pub use client::{Message, NotifyError, Shape, WebhookNotifier};
+
+#[cfg(test)]
+mod tests;
