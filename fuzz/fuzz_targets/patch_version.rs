@@ -4,7 +4,9 @@ use libfuzzer_sys::fuzz_target;
 use ooda_patch::version::{dpkg, rpm, semver};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let (a, b) = text.split_once('\n').unwrap_or((text, ""));
     if let (Ok(x), Ok(y)) = (dpkg::compare(a, b), dpkg::compare(b, a)) {
         assert_eq!(x, y.reverse());

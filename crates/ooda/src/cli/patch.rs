@@ -134,7 +134,12 @@ pub struct ReportArgs {
 pub fn run(command: PatchCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     match command {
         PatchCommand::Vercmp(args) => {
-            let ordering = args.scheme.compare(&args.a, &args.b)?;
+            let ordering = args.scheme.compare(&args.a, &args.b).with_context(|| {
+                format!(
+                    "comparing {:?} with {:?} as {}",
+                    args.a, args.b, args.scheme
+                )
+            })?;
             println!("{}", ordering_symbol(ordering));
             Ok(ExitCode::SUCCESS)
         }
