@@ -6,10 +6,12 @@ pub mod audit;
 pub mod config;
 pub mod detect;
 pub mod doctor;
+pub mod incidents;
 pub mod lab;
 pub mod kill_switch;
 pub mod patch;
 pub mod policy;
+pub mod runbooks;
 pub mod up;
 
 use std::path::PathBuf;
