@@ -119,3 +119,22 @@ fn tail_bytes_bounds_what_is_read() {
         batch.lines.len()
     );
 }
+
+#[tokio::test]
+async fn enrichment_over_a_file_source() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("app.log");
+    let body: String = (0..100)
+        .map(|i| format!("2026-11-26T07:10:{:02}Z ERROR job {i} failed\n", i % 60))
+        .collect();
+    std::fs::write(&path, body).expect("write");
+    let mut config = LogFileConfig::new("app-log");
+    config.paths = vec![path];
+    config.journald = false;
+    let sources = [crate::logs::LogSource::File(LogFileSource::new(config))];
+    let (lines, errors) = crate::logs::enrichment(&sources, &window(), 5).await;
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(lines.len(), 1);
+    assert_eq!((lines[0].source.as_str(), lines[0].count), ("app-log", 100));
+    assert_eq!(lines[0].template, "<ts> ERROR job <num> failed");
+}

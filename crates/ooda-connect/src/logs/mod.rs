@@ -66,3 +66,71 @@ pub enum LogError {
 
 #[cfg(test)]
 mod tests;
+
+/// The configured log sources, closed like the config: one variant per integration.
+#[derive(Debug, Clone)]
+pub enum LogSource {
+    #[cfg(feature = "loki")]
+    Loki(crate::loki::LokiClient),
+    #[cfg(feature = "elasticsearch")]
+    Elasticsearch(crate::elasticsearch::ElasticsearchClient),
+    #[cfg(feature = "logfile")]
+    File(crate::logfile::LogFileSource),
+}
+
+impl LogSource {
+    pub fn name(&self) -> &str {
+        match self {
+            #[cfg(feature = "loki")]
+            LogSource::Loki(c) => c.name(),
+            #[cfg(feature = "elasticsearch")]
+            LogSource::Elasticsearch(c) => c.name(),
+            #[cfg(feature = "logfile")]
+            LogSource::File(s) => s.name(),
+        }
+    }
+
+    /// Fetches lines; local files and journalctl are read on a blocking thread so the caller's
+    /// runtime never stalls on disk.
+    pub async fn fetch(&self, query: &LogQuery) -> Result<LogBatch, LogError> {
+        match self {
+            #[cfg(feature = "loki")]
+            LogSource::Loki(c) => c.fetch(query).await,
+            #[cfg(feature = "elasticsearch")]
+            LogSource::Elasticsearch(c) => c.fetch(query).await,
+            #[cfg(feature = "logfile")]
+            LogSource::File(s) => {
+                let (source, query) = (s.clone(), query.clone());
+                tokio::task::spawn_blocking(move || source.fetch(&query))
+                    .await
+                    .map_err(|e| LogError::Io {
+                        source_name: s.name().to_owned(),
+                        reason: format!("reader task failed: {e}"),
+                    })?
+            }
+        }
+    }
+}
+
+/// Enrichment for one alert window: each source's lines clustered into its `top` templates.
+/// A failing source costs its own lines only; its error is returned beside the rest.
+pub async fn enrichment(
+    sources: &[LogSource],
+    query: &LogQuery,
+    top: usize,
+) -> (Vec<ooda_core::alert::EnrichmentLine>, Vec<LogError>) {
+    let mut lines = Vec::new();
+    let mut errors = Vec::new();
+    for source in sources {
+        match source.fetch(query).await {
+            Ok(batch) => lines.extend(cluster(
+                batch.lines.iter().map(|l| l.line.as_str()),
+                source.name(),
+                top,
+            )),
+            Err(e) => errors.push(e),
+        }
+    }
+    lines.sort_by_key(|l| std::cmp::Reverse(l.count));
+    (lines, errors)
+}
