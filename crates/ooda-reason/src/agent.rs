@@ -521,7 +521,17 @@ impl LlmReasoner {
                         is_error: false,
                     }
                 }
-                Err(error) => tool_error(call, &format!("the probe gave nothing usable: {error}")),
+                // The error text comes from the source: framed as data like its output.
+                Err(error) => ToolResult {
+                    call_id: call.id.clone(),
+                    content: frame(
+                        &call.name,
+                        None,
+                        &format!("the probe gave nothing usable: {error}"),
+                        limit,
+                    ),
+                    is_error: true,
+                },
             };
         }
         match call.name.as_str() {
@@ -601,14 +611,16 @@ impl LlmReasoner {
             text.push('\n');
         }
         if !case.evidence.gaps.is_empty() {
+            // Error messages come from the sources too: framed like any other outside text.
+            let gaps: Vec<String> = case
+                .evidence
+                .gaps
+                .iter()
+                .map(|gap| format!("- {}: {}", gap.probe, gap.error))
+                .collect();
             text.push_str("\nCould not be looked at:\n");
-            for gap in &case.evidence.gaps {
-                text.push_str(&format!(
-                    "- {}: {}\n",
-                    gap.probe,
-                    neutralise(&gap.error.to_string())
-                ));
-            }
+            text.push_str(&frame("gaps", None, &gaps.join("\n"), limit));
+            text.push('\n');
         }
         if !short && !case.similar.is_empty() {
             text.push_str(&format!(
