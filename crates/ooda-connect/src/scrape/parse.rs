@@ -506,9 +506,11 @@ fn label_set<'a>(
         let mut escaped = false;
         loop {
             match bytes.get(at) {
-                None => return Err(format!(
+                None => {
+                    return Err(format!(
                     "expected '\"' to close the value of label {name}, found the end of the line"
-                )),
+                ))
+                }
                 Some(b'"') => break,
                 Some(b'\\') => {
                     escaped = true;
