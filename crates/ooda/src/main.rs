@@ -50,6 +50,9 @@ enum Command {
     /// Patch intelligence: feeds, version comparison, scan, plan and report.
     #[command(subcommand)]
     Patch(cli::patch::PatchCommand),
+    /// Evaluations: reasoners (built-in and LLM) on one scenario set.
+    #[command(subcommand)]
+    Eval(cli::eval::EvalCommand),
     /// Incidents: list, show (hypotheses and evidence), timeline, post-mortem.
     #[command(subcommand)]
     Incidents(cli::incidents::IncidentsCommand),
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
         Command::Lab(args) => cli::lab::run(args, &cli.global),
         Command::Detect(args) => cli::detect::run(args, &cli.global),
         Command::Patch(command) => cli::patch::run(command, &cli.global),
+        Command::Eval(command) => cli::eval::run(command, &cli.global),
         Command::Incidents(command) => cli::incidents::run(command, &cli.global),
         Command::Runbooks(command) => cli::runbooks::run(command, &cli.global),
     };

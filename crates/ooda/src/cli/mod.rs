@@ -6,6 +6,7 @@ pub mod audit;
 pub mod config;
 pub mod detect;
 pub mod doctor;
+pub mod eval;
 pub mod incidents;
 pub mod lab;
 pub mod kill_switch;
