@@ -350,10 +350,15 @@ impl Responder {
         run: Run,
     ) -> Result<()> {
         let id = incident.id;
-        // A run carries every record since the runbook started (resumes pass them on).
+        // A run carries every record since the runbook started (resumes pass them on); the
+        // timeline gets only the ones it has not seen.
+        let noted = self
+            .register
+            .doc::<Vec<StepRecord>>(id, "actions")?
+            .map_or(0, |previous| previous.len());
         let actions = run.records.clone();
         self.register.put_doc(id, "actions", &actions)?;
-        for record in &run.records {
+        for record in run.records.iter().skip(noted) {
             incident.note(
                 format!(
                     "{}{} → {}",

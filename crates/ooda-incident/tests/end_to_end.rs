@@ -396,6 +396,11 @@ async fn a_filling_disk_is_cleaned_through_the_gate_verified_and_closed() {
     assert!(audit.iter().any(|k| k == "intent"), "{audit:?}");
     assert!(audit.iter().any(|k| k == "outcome"), "{audit:?}");
     assert!(f.inbox.kinds().contains(&"resolved".to_owned()));
+    // `OODA_E2E_KEEP=1` keeps the data directory for a look with `ooda --data-dir … incidents`.
+    if std::env::var_os("OODA_E2E_KEEP").is_some() {
+        let Fixture { _dir: dir, .. } = f;
+        eprintln!("kept data directory {}", dir.keep().display());
+    }
 }
 
 #[tokio::test]
