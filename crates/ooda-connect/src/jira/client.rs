@@ -29,7 +29,10 @@ pub enum JiraError {
 impl From<JiraError> for ChangeError {
     fn from(error: JiraError) -> Self {
         match error {
-            JiraError::Api { status, message } => ChangeError::Rejected { status, body: message },
+            JiraError::Api { status, message } => ChangeError::Rejected {
+                status,
+                body: message,
+            },
             JiraError::Malformed(m) => ChangeError::Malformed(m),
             other => ChangeError::Unreachable(other.to_string()),
         }
@@ -44,7 +47,9 @@ pub struct JiraChanges {
 
 impl std::fmt::Debug for JiraChanges {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JiraChanges").field("url", &self.config.url).finish()
+        f.debug_struct("JiraChanges")
+            .field("url", &self.config.url)
+            .finish()
     }
 }
 
@@ -58,7 +63,11 @@ impl JiraChanges {
             .enable_all()
             .build()
             .map_err(|e| JiraError::Runtime(e.to_string()))?;
-        Ok(Self { config, client, runtime })
+        Ok(Self {
+            config,
+            client,
+            runtime,
+        })
     }
 
     fn url(&self, path: &str) -> String {
@@ -75,12 +84,19 @@ impl JiraChanges {
 
     /// Sends; returns the body of a 2xx answer or the decoded error.
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Vec<u8>, JiraError> {
-        let request = http::authorize(request, &self.config.auth)?.header("Accept", "application/json");
-        let response = request.send().await.map_err(|e| HttpError::from_reqwest(e, self.timeout()))?;
+        let request =
+            http::authorize(request, &self.config.auth)?.header("Accept", "application/json");
+        let response = request
+            .send()
+            .await
+            .map_err(|e| HttpError::from_reqwest(e, self.timeout()))?;
         let status = response.status().as_u16();
         let body = http::read_limited(response, MAX_BODY, self.timeout()).await?;
         if !(200..300).contains(&status) {
-            return Err(JiraError::Api { status, message: parse::error_message(&body) });
+            return Err(JiraError::Api {
+                status,
+                message: parse::error_message(&body),
+            });
         }
         Ok(body)
     }
@@ -88,10 +104,18 @@ impl JiraChanges {
     /// Creates the issue.
     pub async fn create(&self, draft: &ChangeDraft) -> Result<ChangeRef, JiraError> {
         let body = self
-            .send(self.client.post(self.url("issue")).json(&parse::create_body(&self.config, draft)))
+            .send(
+                self.client
+                    .post(self.url("issue"))
+                    .json(&parse::create_body(&self.config, draft)),
+            )
             .await?;
         let (id, key) = parse::created(&body).map_err(JiraError::Malformed)?;
-        Ok(ChangeRef { system: "jira".into(), id, number: key })
+        Ok(ChangeRef {
+            system: "jira".into(),
+            id,
+            number: key,
+        })
     }
 
     pub async fn comment(&self, key: &str, note: &str) -> Result<(), JiraError> {
@@ -106,7 +130,12 @@ impl JiraChanges {
 
     /// Applies the transition named `name`, looked up among those the issue offers now.
     pub async fn transition(&self, key: &str, name: &str) -> Result<(), JiraError> {
-        let offered = self.send(self.client.get(self.url(&format!("issue/{key}/transitions")))).await?;
+        let offered = self
+            .send(
+                self.client
+                    .get(self.url(&format!("issue/{key}/transitions"))),
+            )
+            .await?;
         let id = parse::transition_id(&offered, name).map_err(JiraError::Malformed)?;
         self.send(
             self.client
@@ -118,14 +147,20 @@ impl JiraChanges {
     }
 
     /// Comments with the note and, for a final outcome, applies the configured transition.
-    pub async fn record_status(&self, change: &ChangeRef, status: ChangeStatus, note: &str) -> Result<(), JiraError> {
+    pub async fn record_status(
+        &self,
+        change: &ChangeRef,
+        status: ChangeStatus,
+        note: &str,
+    ) -> Result<(), JiraError> {
         let label = match status {
             ChangeStatus::Implementing => "implementing",
             ChangeStatus::Succeeded => "succeeded",
             ChangeStatus::Failed => "failed",
             ChangeStatus::Unknown => "outcome unknown, needs a human",
         };
-        self.comment(&change.number, &format!("ooda: {label}: {note}")).await?;
+        self.comment(&change.number, &format!("ooda: {label}: {note}"))
+            .await?;
         let transition = match status {
             ChangeStatus::Succeeded => self.config.success_transition.as_deref(),
             ChangeStatus::Failed => self.config.failure_transition.as_deref(),
@@ -143,7 +178,14 @@ impl ChangeRecords for JiraChanges {
         Ok(self.runtime.block_on(self.create(draft))?)
     }
 
-    fn update(&self, change: &ChangeRef, status: ChangeStatus, note: &str) -> Result<(), ChangeError> {
-        Ok(self.runtime.block_on(self.record_status(change, status, note))?)
+    fn update(
+        &self,
+        change: &ChangeRef,
+        status: ChangeStatus,
+        note: &str,
+    ) -> Result<(), ChangeError> {
+        Ok(self
+            .runtime
+            .block_on(self.record_status(change, status, note))?)
     }
 }

@@ -67,7 +67,13 @@ pub fn error_message(body: &[u8]) -> String {
     let mut parts: Vec<String> = value
         .get("errorMessages")
         .and_then(Value::as_array)
-        .map(|messages| messages.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|messages| {
+            messages
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default();
     if let Some(errors) = value.get("errors").and_then(Value::as_object) {
         for (field, message) in errors {
@@ -84,7 +90,13 @@ pub fn error_message(body: &[u8]) -> String {
 /// `id` and `key` of a created issue (`{"id": "10000", "key": "OPS-24", "self": …}`).
 pub fn created(body: &[u8]) -> Result<(String, String), String> {
     let value: Value = serde_json::from_slice(body).map_err(|e| format!("expected JSON: {e}"))?;
-    let field = |name: &str| value.get(name).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
+    let field = |name: &str| {
+        value
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
     match (field("id"), field("key")) {
         (Some(id), Some(key)) => Ok((id, key)),
         _ => Err("expected `id` and `key` in the created issue".into()),
@@ -101,7 +113,9 @@ pub fn transition_id(body: &[u8], name: &str) -> Result<String, String> {
         .ok_or_else(|| "expected `transitions`".to_owned())?;
     let mut offered = Vec::new();
     for transition in transitions {
-        let Some(transition_name) = transition.get("name").and_then(Value::as_str) else { continue };
+        let Some(transition_name) = transition.get("name").and_then(Value::as_str) else {
+            continue;
+        };
         if transition_name.eq_ignore_ascii_case(name) {
             return transition
                 .get("id")
@@ -111,5 +125,8 @@ pub fn transition_id(body: &[u8], name: &str) -> Result<String, String> {
         }
         offered.push(transition_name.to_owned());
     }
-    Err(format!("no transition named {name:?} is available (offered: {})", offered.join(", ")))
+    Err(format!(
+        "no transition named {name:?} is available (offered: {})",
+        offered.join(", ")
+    ))
 }

@@ -28,7 +28,10 @@ pub enum ServiceNowError {
 impl From<ServiceNowError> for ChangeError {
     fn from(error: ServiceNowError) -> Self {
         match error {
-            ServiceNowError::Api { status, message } => ChangeError::Rejected { status, body: message },
+            ServiceNowError::Api { status, message } => ChangeError::Rejected {
+                status,
+                body: message,
+            },
             ServiceNowError::Malformed(m) => ChangeError::Malformed(m),
             other => ChangeError::Unreachable(other.to_string()),
         }
@@ -43,7 +46,9 @@ pub struct ServiceNowChanges {
 
 impl std::fmt::Debug for ServiceNowChanges {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServiceNowChanges").field("url", &self.config.url).finish()
+        f.debug_struct("ServiceNowChanges")
+            .field("url", &self.config.url)
+            .finish()
     }
 }
 
@@ -54,7 +59,11 @@ impl ServiceNowChanges {
             .enable_all()
             .build()
             .map_err(|e| ServiceNowError::Runtime(e.to_string()))?;
-        Ok(Self { config, client, runtime })
+        Ok(Self {
+            config,
+            client,
+            runtime,
+        })
     }
 
     fn url(&self, path: &str) -> String {
@@ -69,7 +78,10 @@ impl ServiceNowChanges {
         let request = http::authorize(request, &self.config.auth)?
             .header("Accept", "application/json")
             .header("Content-Type", "application/json");
-        let response = request.send().await.map_err(|e| HttpError::from_reqwest(e, self.timeout()))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| HttpError::from_reqwest(e, self.timeout()))?;
         let status = response.status().as_u16();
         let body = http::read_limited(response, MAX_BODY, self.timeout()).await?;
         Ok(parse::answer(status, &body))
@@ -88,14 +100,26 @@ impl ServiceNowChanges {
         let request = self
             .client
             .post(self.url(TABLE))
-            .query(&[("sysparm_input_display_value", "true"), ("sysparm_fields", "sys_id,number")])
+            .query(&[
+                ("sysparm_input_display_value", "true"),
+                ("sysparm_fields", "sys_id,number"),
+            ])
             .json(&parse::create_body(&self.config, draft));
         let (sys_id, number) = Self::record(self.send(request).await?)?;
-        Ok(ChangeRef { system: "servicenow".into(), id: sys_id, number })
+        Ok(ChangeRef {
+            system: "servicenow".into(),
+            id: sys_id,
+            number,
+        })
     }
 
     /// Adds a work note and moves the change according to `status`.
-    pub async fn record_status(&self, change: &ChangeRef, status: ChangeStatus, note: &str) -> Result<(), ServiceNowError> {
+    pub async fn record_status(
+        &self,
+        change: &ChangeRef,
+        status: ChangeStatus,
+        note: &str,
+    ) -> Result<(), ServiceNowError> {
         let request = self
             .client
             .patch(self.url(&format!("{TABLE}/{}", change.id)))
@@ -110,7 +134,14 @@ impl ChangeRecords for ServiceNowChanges {
         Ok(self.runtime.block_on(self.create(draft))?)
     }
 
-    fn update(&self, change: &ChangeRef, status: ChangeStatus, note: &str) -> Result<(), ChangeError> {
-        Ok(self.runtime.block_on(self.record_status(change, status, note))?)
+    fn update(
+        &self,
+        change: &ChangeRef,
+        status: ChangeStatus,
+        note: &str,
+    ) -> Result<(), ChangeError> {
+        Ok(self
+            .runtime
+            .block_on(self.record_status(change, status, note))?)
     }
 }

@@ -56,7 +56,9 @@ pub fn update_body(status: ChangeStatus, note: &str) -> Value {
             "close_notes": note,
             "work_notes": note,
         }),
-        ChangeStatus::Unknown => json!({"work_notes": format!("outcome unknown, needs a human: {note}")}),
+        ChangeStatus::Unknown => {
+            json!({"work_notes": format!("outcome unknown, needs a human: {note}")})
+        }
     }
 }
 
@@ -64,9 +66,15 @@ pub fn update_body(status: ChangeStatus, note: &str) -> Value {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
     /// `sys_id` and `number` of the record.
-    Record { sys_id: String, number: String },
+    Record {
+        sys_id: String,
+        number: String,
+    },
     /// ServiceNow's `{"error": {"message", "detail"}}`, or the raw body.
-    Error { status: u16, message: String },
+    Error {
+        status: u16,
+        message: String,
+    },
     Malformed(String),
 }
 
@@ -78,15 +86,28 @@ pub fn answer(status: u16, body: &[u8]) -> Answer {
             .ok()
             .and_then(|v| {
                 let error = v.get("error")?;
-                let message = error.get("message").and_then(Value::as_str).unwrap_or_default();
-                let detail = error.get("detail").and_then(Value::as_str).unwrap_or_default();
-                Some(if detail.is_empty() { message.to_owned() } else { format!("{message}: {detail}") })
+                let message = error
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let detail = error
+                    .get("detail")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                Some(if detail.is_empty() {
+                    message.to_owned()
+                } else {
+                    format!("{message}: {detail}")
+                })
             })
             .unwrap_or_else(|| crate::http::snippet(body, 200));
         return Answer::Error { status, message };
     }
     let Ok(value) = parsed else {
-        return Answer::Malformed(format!("expected JSON, found {:?}", crate::http::snippet(body, 80)));
+        return Answer::Malformed(format!(
+            "expected JSON, found {:?}",
+            crate::http::snippet(body, 80)
+        ));
     };
     let Some(result) = value.get("result") else {
         return Answer::Malformed("expected an object with `result`".into());

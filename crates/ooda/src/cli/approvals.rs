@@ -82,12 +82,29 @@ pub fn run(command: ApprovalsCommand, global: &GlobalArgs) -> anyhow::Result<Exi
             }
             Ok(ExitCode::SUCCESS)
         }
-        ApprovalsCommand::Approve { id, by, comment, governance } => vote(global, governance, &id, &by, true, &comment),
-        ApprovalsCommand::Deny { id, by, comment, governance } => vote(global, governance, &id, &by, false, &comment),
+        ApprovalsCommand::Approve {
+            id,
+            by,
+            comment,
+            governance,
+        } => vote(global, governance, &id, &by, true, &comment),
+        ApprovalsCommand::Deny {
+            id,
+            by,
+            comment,
+            governance,
+        } => vote(global, governance, &id, &by, false, &comment),
     }
 }
 
-fn vote(global: &GlobalArgs, governance: Option<PathBuf>, id: &str, by: &str, approve: bool, comment: &str) -> anyhow::Result<ExitCode> {
+fn vote(
+    global: &GlobalArgs,
+    governance: Option<PathBuf>,
+    id: &str,
+    by: &str,
+    approve: bool,
+    comment: &str,
+) -> anyhow::Result<ExitCode> {
     let id = parse_id(id).map_err(anyhow::Error::msg)?;
     let home = Home::open(&global.data_dir, governance.as_deref())?;
     let state = home.approvals().vote(id, by, approve, comment)?;

@@ -44,7 +44,9 @@ pub fn run(command: AuditCommand, global: &GlobalArgs) -> anyhow::Result<ExitCod
         AuditCommand::Verify { public_key } => {
             let mut options = home.verify_options()?;
             if let Some(key) = public_key {
-                options.public_key = Some(checkpoint::parse_public_key(&key).map_err(|e| anyhow!("--public-key: {e}"))?);
+                options.public_key = Some(
+                    checkpoint::parse_public_key(&key).map_err(|e| anyhow!("--public-key: {e}"))?,
+                );
             }
             match audit::verify(home.audit.path(), &options) {
                 Ok(report) => {
@@ -65,8 +67,13 @@ pub fn run(command: AuditCommand, global: &GlobalArgs) -> anyhow::Result<ExitCod
                 }
             }
         }
-        AuditCommand::Export { since, format: ExportFormat::Jsonl } => {
-            let since = since.map(|s| parse_since(&s, home.clock.now())).transpose()?;
+        AuditCommand::Export {
+            since,
+            format: ExportFormat::Jsonl,
+        } => {
+            let since = since
+                .map(|s| parse_since(&s, home.clock.now()))
+                .transpose()?;
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
             let mut failed = None;
@@ -74,7 +81,9 @@ pub fn run(command: AuditCommand, global: &GlobalArgs) -> anyhow::Result<ExitCod
                 if since.is_some_and(|since| record.time < since) {
                     return true;
                 }
-                let written = serde_json::to_writer(&mut out, &record).map_err(anyhow::Error::from).and_then(|()| out.write_all(b"\n").map_err(anyhow::Error::from));
+                let written = serde_json::to_writer(&mut out, &record)
+                    .map_err(anyhow::Error::from)
+                    .and_then(|()| out.write_all(b"\n").map_err(anyhow::Error::from));
                 if let Err(e) = written {
                     failed = Some(e);
                     return false;
@@ -98,7 +107,11 @@ fn parse_since(text: &str, now: Timestamp) -> anyhow::Result<Timestamp> {
     if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
         return Ok(time.with_timezone(&chrono::Utc));
     }
-    let back = humantime::parse_duration(text).map_err(|_| anyhow!("--since: expected an RFC 3339 time or a duration like 24h, found {text:?}"))?;
-    let back = chrono::Duration::from_std(back).map_err(|_| anyhow!("--since: duration {text:?} is too long"))?;
-    now.checked_sub_signed(back).ok_or_else(|| anyhow!("--since: duration {text:?} is too long"))
+    let back = humantime::parse_duration(text).map_err(|_| {
+        anyhow!("--since: expected an RFC 3339 time or a duration like 24h, found {text:?}")
+    })?;
+    let back = chrono::Duration::from_std(back)
+        .map_err(|_| anyhow!("--since: duration {text:?} is too long"))?;
+    now.checked_sub_signed(back)
+        .ok_or_else(|| anyhow!("--since: duration {text:?} is too long"))
 }

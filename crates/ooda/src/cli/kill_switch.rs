@@ -39,7 +39,10 @@ pub fn run(command: KillSwitchCommand, global: &GlobalArgs) -> anyhow::Result<Ex
     };
     if state.on {
         let since = state.since.map(|t| t.to_rfc3339()).unwrap_or_default();
-        println!("kill switch: ON (by {} since {since}: {})", state.by, state.reason);
+        println!(
+            "kill switch: ON (by {} since {since}: {})",
+            state.by, state.reason
+        );
     } else {
         println!("kill switch: off");
     }

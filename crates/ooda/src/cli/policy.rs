@@ -7,7 +7,10 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, Context};
 use clap::{Args, Subcommand};
-use ooda_core::{Action, ActionId, ActionKind, ActionRequest, Clock, Environment, Host, HostClass, IncidentId, Principal, SystemClock};
+use ooda_core::{
+    Action, ActionId, ActionKind, ActionRequest, Clock, Environment, Host, HostClass, IncidentId,
+    Principal, SystemClock,
+};
 use ooda_govern::catalogue::Precondition;
 use ooda_govern::policy::{self, PolicyEngine, PolicyInput};
 
@@ -122,13 +125,25 @@ fn action_of(kind: ActionKind) -> Action {
         ActionKind::KillProcess => Action::KillProcess { process: s() },
         ActionKind::CleanPath => Action::CleanPath { path: s() },
         ActionKind::RotateLogs => Action::RotateLogs { service: s() },
-        ActionKind::Scale => Action::Scale { service: s(), replicas: 1 },
+        ActionKind::Scale => Action::Scale {
+            service: s(),
+            replicas: 1,
+        },
         ActionKind::FailoverDatabase => Action::FailoverDatabase { cluster: s() },
-        ActionKind::RollbackDeploy => Action::RollbackDeploy { service: s(), to_version: s() },
-        ActionKind::ApplyPatch => Action::ApplyPatch { package: s(), version: s() },
+        ActionKind::RollbackDeploy => Action::RollbackDeploy {
+            service: s(),
+            to_version: s(),
+        },
+        ActionKind::ApplyPatch => Action::ApplyPatch {
+            package: s(),
+            version: s(),
+        },
         ActionKind::Reboot => Action::Reboot,
         ActionKind::RunTemplate => Action::RunTemplate { template: s() },
-        ActionKind::Notify => Action::Notify { channel: s(), message: s() },
+        ActionKind::Notify => Action::Notify {
+            channel: s(),
+            message: s(),
+        },
         ActionKind::OpenChangeRecord => Action::OpenChangeRecord { summary: s() },
     }
 }
@@ -136,24 +151,50 @@ fn action_of(kind: ActionKind) -> Action {
 fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let kind: ActionKind = args.action.parse().map_err(|e| anyhow!("--action: {e}"))?;
     if !args.confidence.is_finite() || !(0.0..=1.0).contains(&args.confidence) {
-        return Err(anyhow!("--confidence: expected a number in [0, 1], found {}", args.confidence));
+        return Err(anyhow!(
+            "--confidence: expected a number in [0, 1], found {}",
+            args.confidence
+        ));
     }
     let mut host = Host::new(args.host.clone());
     host.class = HostClass::new(args.class.clone());
-    host.environment = args.environment.parse::<Environment>().map_err(|e| anyhow!("--environment: {e}"))?;
+    host.environment = args
+        .environment
+        .parse::<Environment>()
+        .map_err(|e| anyhow!("--environment: {e}"))?;
     host.internet_facing = args.internet_facing;
     for tag in &args.tags {
-        let (k, v) = tag.split_once('=').ok_or_else(|| anyhow!("--tag: expected key=value, found {tag:?}"))?;
+        let (k, v) = tag
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--tag: expected key=value, found {tag:?}"))?;
         host.tags.insert(k.to_owned(), v.to_owned());
     }
-    let failing = args.failing.iter().map(|f| precondition(f)).collect::<anyhow::Result<BTreeSet<_>>>()?;
+    let failing = args
+        .failing
+        .iter()
+        .map(|f| precondition(f))
+        .collect::<anyhow::Result<BTreeSet<_>>>()?;
     let spec = ooda_govern::catalogue::spec(kind);
-    let holding: BTreeSet<Precondition> = spec.preconditions.iter().copied().filter(|p| !failing.contains(p)).collect();
+    let holding: BTreeSet<Precondition> = spec
+        .preconditions
+        .iter()
+        .copied()
+        .filter(|p| !failing.contains(p))
+        .collect();
     let engine = match &args.policies {
         Some(dir) => PolicyEngine::load_dir(dir),
         None => PolicyEngine::with_defaults(),
     }
-    .map_err(|problems| anyhow!("policies do not load: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")))?;
+    .map_err(|problems| {
+        anyhow!(
+            "policies do not load: {}",
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    })?;
     let principal = match &args.human {
         Some(name) => Principal::Human(name.clone()),
         None => Principal::Agent("explain".into()),
@@ -169,7 +210,12 @@ fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         reason: "ooda policy explain".into(),
         idempotency_key: None,
     };
-    let hard = failing.iter().find(|p| matches!(p, Precondition::PathAllowlisted | Precondition::TemplateApproved));
+    let hard = failing.iter().find(|p| {
+        matches!(
+            p,
+            Precondition::PathAllowlisted | Precondition::TemplateApproved
+        )
+    });
     let input = PolicyInput {
         principal,
         kind,
@@ -189,14 +235,26 @@ fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
             "hard_precondition_failing": hard.map(|p| p.as_str()),
             "decision": decision,
         });
-        println!("{}", serde_json::to_string_pretty(&value).context("encoding")?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).context("encoding")?
+        );
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(p) = hard {
-        println!("decision: refused before policy (precondition {} does not hold)", p.as_str());
+        println!(
+            "decision: refused before policy (precondition {} does not hold)",
+            p.as_str()
+        );
     }
     println!("decision: {}", decision.autonomy.as_str());
-    println!("action:   {} (risk {}, destructive {}, reversible {})", kind, spec.risk.as_str(), spec.destructive, spec.reversible);
+    println!(
+        "action:   {} (risk {}, destructive {}, reversible {})",
+        kind,
+        spec.risk.as_str(),
+        spec.destructive,
+        spec.reversible
+    );
     if decision.determining.is_empty() {
         println!("policies: none matched");
     } else {
@@ -209,6 +267,10 @@ fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         println!("note:     {error}");
     }
     let summary = engine.summary();
-    println!("policy set: {} policies, digest {}", summary.policies, &summary.digest[..12.min(summary.digest.len())]);
+    println!(
+        "policy set: {} policies, digest {}",
+        summary.policies,
+        &summary.digest[..12.min(summary.digest.len())]
+    );
     Ok(ExitCode::SUCCESS)
 }
