@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use toml::{Table, Value};
 
 use crate::model::{
-    BusConfig, Config, HostSourceConfig, MemoryBusConfig, ServerConfig, SourceConfig,
+    BusConfig, Config, DedupConfig, HostSourceConfig, MemoryBusConfig, ServerConfig, SourceConfig,
     SqliteStoreConfig, StoreConfig,
 };
 use crate::CONFIG_VERSION;
@@ -58,7 +58,7 @@ impl fmt::Display for ConfigErrors {
 }
 
 const TOP_LEVEL: &[&str] = &[
-    "version", "server", "store", "bus", "sources", "hosts", "monitor",
+    "version", "server", "store", "bus", "sources", "hosts", "monitor", "dedup",
 ];
 
 /// Reads and checks a file (`-` reads standard input).
@@ -172,6 +172,20 @@ pub fn check(text: &str) -> Result<Config, Vec<ConfigError>> {
         });
     }
 
+    if let Some(value) = table.get("dedup") {
+        config.dedup = tagged(
+            "dedup",
+            value,
+            &mut errors,
+            |kind, path, rest, errors| match kind {
+                "memory" => section::<EmptyParams>(path, rest, errors).map(|_| DedupConfig::Memory),
+                "redis" => section::<ooda_connect::redis::RedisDedupConfig>(path, rest, errors)
+                    .map(DedupConfig::Redis),
+                _ => unknown_kind(path, kind, &["memory", "redis"], errors),
+            },
+        )
+        .unwrap_or_default();
+    }
     if let Some(value) = table.get("monitor") {
         if let Some(monitor) = section::<ooda_monitor::MonitorConfig>("monitor", value, &mut errors)
         {
@@ -232,6 +246,11 @@ fn validate(config: &Config, errors: &mut Vec<ConfigError>) {
         ));
     }
 }
+
+/// A kind that takes no parameters.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmptyParams {}
 
 fn err(path: &str, message: String) -> ConfigError {
     ConfigError {

@@ -12,7 +12,7 @@ mod types;
 
 pub use check::{check, check_file, ConfigError, ConfigErrors};
 pub use model::{
-    BusConfig, Config, HostSourceConfig, MemoryBusConfig, ServerConfig, SourceConfig,
+    BusConfig, Config, DedupConfig, HostSourceConfig, MemoryBusConfig, ServerConfig, SourceConfig,
     SqliteStoreConfig, StoreConfig,
 };
 pub use types::{HttpUrl, ListenAddr, Seconds, Secret, SecretError};

@@ -7,7 +7,7 @@ use ooda_core::Host;
 use serde::Deserialize;
 
 use crate::defaults;
-use crate::types::{HttpUrl, ListenAddr, Secret, Seconds};
+use crate::types::{HttpUrl, ListenAddr, Seconds, Secret};
 pub use ooda_connect::host::HostSourceConfig;
 
 /// The whole file.
@@ -22,6 +22,19 @@ pub struct Config {
     pub hosts: Vec<Host>,
     /// The monitoring engine: baselines, thresholds, cold start, fusion, grouping.
     pub monitor: ooda_monitor::MonitorConfig,
+    /// Where alert dedup claims live.
+    pub dedup: DedupConfig,
+}
+
+/// `[dedup]`: where "this alert was already raised" is remembered.
+#[derive(Debug, Clone, Default)]
+pub enum DedupConfig {
+    /// In this process (the embedded default; one agent).
+    #[default]
+    Memory,
+    /// In Redis (`SET key NX PX ttl`), shared by every monitor worker: each alert is routed once.
+    /// Falls back to local claims, with a self-alert, while Redis is unreachable.
+    Redis(ooda_connect::redis::RedisDedupConfig),
 }
 
 impl Default for Config {
@@ -36,6 +49,7 @@ impl Default for Config {
             sources: vec![SourceConfig::Host(HostSourceConfig::default())],
             hosts: Vec::new(),
             monitor: ooda_monitor::MonitorConfig::default(),
+            dedup: DedupConfig::default(),
         }
     }
 }
@@ -161,4 +175,3 @@ impl SourceConfig {
         }
     }
 }
-

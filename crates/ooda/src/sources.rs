@@ -99,25 +99,24 @@ pub fn derive_node_exporter(samples: &[Sample]) -> Vec<Sample> {
                     .or_default()[slot] = Some(s.value);
                 fs_time = fs_time.max(s.time_ms);
             }
-            "node_disk_io_time_seconds_total" => {
-                let device = label("device");
-                if !device.starts_with("loop") && !device.starts_with("ram") {
-                    out.push(derived(
-                        host,
-                        "node_disk_io_utilisation_ratio",
-                        &[("device", device)],
-                        s.time_ms,
-                        s.value.min(1.0),
-                    ));
-                }
+            "node_disk_io_time_seconds_total"
+                if !label("device").starts_with("loop") && !label("device").starts_with("ram") =>
+            {
+                out.push(derived(
+                    host,
+                    "node_disk_io_utilisation_ratio",
+                    &[("device", label("device"))],
+                    s.time_ms,
+                    s.value.min(1.0),
+                ));
             }
-            "node_network_receive_errs_total" | "node_network_transmit_errs_total" => {
-                if label("device") != "lo" {
-                    let e = net
-                        .entry((host, label("device")))
-                        .or_insert((0.0, s.time_ms));
-                    e.0 += s.value;
-                }
+            "node_network_receive_errs_total" | "node_network_transmit_errs_total"
+                if label("device") != "lo" =>
+            {
+                let e = net
+                    .entry((host, label("device")))
+                    .or_insert((0.0, s.time_ms));
+                e.0 += s.value;
             }
             _ => {}
         }

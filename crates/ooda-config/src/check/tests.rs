@@ -59,6 +59,8 @@ fn bad_configs_name_the_path() {
         ("version = 1\n[[hosts]]\nname = \"a\"\ninternet_facing = \"yes\"", "hosts[0].internet_facing", "expected a boolean"),
         ("version = 1\n[monitor.fusion]\nwindow = \"soon\"", "monitor.fusion.window", ""),
         ("version = 1\n[monitor]\nbogus = 1", "monitor.bogus", "unknown field"),
+        ("version = 1\n[dedup]\nkind = \"etcd\"", "dedup.kind", "expected one of memory, redis"),
+        ("version = 1\n[dedup]\nkind = \"redis\"\npassword = \"hunter2\"", "dedup.password", "secret reference"),
     ];
     for (text, path, fragment) in cases {
         assert_error(text, path, fragment);

@@ -40,7 +40,7 @@ pub fn run(command: AlertsCommand, global: &GlobalArgs) -> anyhow::Result<ExitCo
                 .values()
                 .filter(|a| all || a.state == AlertState::Firing)
                 .collect();
-            shown.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+            shown.sort_by_key(|a| std::cmp::Reverse(a.updated_at));
             if json {
                 for alert in shown {
                     println!("{}", serde_json::to_string(alert)?);

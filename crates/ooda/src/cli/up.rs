@@ -99,10 +99,17 @@ async fn agent(args: UpArgs, global: &GlobalArgs, config: Config) -> anyhow::Res
     );
 
     let monitor_subscription = bus.subscribe_now("monitor", "monitor-0")?;
-    let mut stage = MonitorStage::new(
-        config.monitor.clone(),
-        Arc::new(ooda_monitor::MemoryDedup::new()),
-    );
+    let (dedup, redis_dedup): (Arc<dyn ooda_monitor::Dedup>, _) = match &config.dedup {
+        ooda_config::DedupConfig::Memory => (Arc::new(ooda_monitor::MemoryDedup::new()), None),
+        ooda_config::DedupConfig::Redis(redis) => {
+            let shared = Arc::new(ooda_connect::redis::RedisDedup::new(redis.clone()));
+            if let Err(error) = shared.ping() {
+                tracing::warn!(%error, "redis dedup unreachable at start; deduplicating locally until it answers");
+            }
+            (shared.clone() as Arc<dyn ooda_monitor::Dedup>, Some(shared))
+        }
+    };
+    let mut stage = MonitorStage::new(config.monitor.clone(), dedup);
     // Baselines learn from Prometheus history first, so series that already have 14 days of it
     // skip the cold start.
     for source in &config.sources {
@@ -118,6 +125,7 @@ async fn agent(args: UpArgs, global: &GlobalArgs, config: Config) -> anyhow::Res
         telemetry.clone(),
         clock.clone(),
         intensify.clone(),
+        redis_dedup,
     ));
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -249,6 +257,7 @@ async fn run_monitor(
     telemetry: Telemetry,
     clock: SharedClock,
     intensify: Intensify,
+    redis_dedup: Option<Arc<ooda_connect::redis::RedisDedup>>,
 ) {
     use ooda_bus::Subscription;
     use ooda_monitor::fusion::FusionEvent;
@@ -304,6 +313,33 @@ async fn run_monitor(
                 Err(error) => tracing::error!(%error, "monitoring stage failed on a batch"),
             }
             telemetry.watched_series.set(stage.watched_series() as i64);
+            // A lost (or regained) shared dedup store is ooda's own problem to report.
+            if let Some(change) = redis_dedup.as_ref().and_then(|r| r.take_change()) {
+                let (severity, message) = match change {
+                    ooda_connect::redis::DedupChange::WentLocal { error } => (
+                        ooda_core::Severity::Warning,
+                        format!("redis dedup unreachable ({error}); deduplicating locally: other workers may page the same alert"),
+                    ),
+                    ooda_connect::redis::DedupChange::Recovered => (
+                        ooda_core::Severity::Info,
+                        "redis dedup answers again".to_owned(),
+                    ),
+                };
+                tracing::warn!(%message, "dedup health changed");
+                publish(
+                    &bus,
+                    &telemetry,
+                    Event::new(
+                        clock.now(),
+                        "monitor",
+                        EventKind::SelfAlert {
+                            component: "dedup".to_owned(),
+                            severity,
+                            message,
+                        },
+                    ),
+                );
+            }
         }
         subscription.ack_now(&delivery);
     }
