@@ -100,7 +100,10 @@ pub enum EventKind {
     },
     /// An alert was attached to an incident (a new one or one already open on the host).
     #[serde(rename = "incident.alert_attached")]
-    IncidentAlertAttached { incident: IncidentId, alert: AlertId },
+    IncidentAlertAttached {
+        incident: IncidentId,
+        alert: AlertId,
+    },
 }
 
 impl EventKind {

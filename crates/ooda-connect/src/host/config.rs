@@ -11,10 +11,32 @@ pub const HOST_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Filesystem types the host source ignores (virtual, pseudo or read-only image filesystems).
 pub const IGNORED_FILESYSTEMS: &[&str] = &[
-    "proc", "sysfs", "devtmpfs", "devpts", "tmpfs", "cgroup", "cgroup2", "pstore", "bpf",
-    "tracefs", "debugfs", "securityfs", "configfs", "fusectl", "mqueue", "hugetlbfs",
-    "autofs", "binfmt_misc", "nsfs", "overlay", "squashfs", "ramfs", "rpc_pipefs", "nfsd",
-    "efivarfs", "selinuxfs",
+    "proc",
+    "sysfs",
+    "devtmpfs",
+    "devpts",
+    "tmpfs",
+    "cgroup",
+    "cgroup2",
+    "pstore",
+    "bpf",
+    "tracefs",
+    "debugfs",
+    "securityfs",
+    "configfs",
+    "fusectl",
+    "mqueue",
+    "hugetlbfs",
+    "autofs",
+    "binfmt_misc",
+    "nsfs",
+    "overlay",
+    "squashfs",
+    "ramfs",
+    "rpc_pipefs",
+    "nfsd",
+    "efivarfs",
+    "selinuxfs",
 ];
 
 #[derive(Debug, Clone, Deserialize)]

@@ -58,7 +58,10 @@ pub fn run(command: IncidentsCommand, global: &GlobalArgs) -> anyhow::Result<Exi
             } else if incidents.is_empty() {
                 println!("no incidents");
             } else {
-                println!("{:<36}  {:<13}  {:<8}  {:<12}  {:<24}  title", "id", "state", "severity", "host", "cause");
+                println!(
+                    "{:<36}  {:<13}  {:<8}  {:<12}  {:<24}  title",
+                    "id", "state", "severity", "host", "cause"
+                );
                 for i in incidents {
                     println!(
                         "{:<36}  {:<13}  {:<8}  {:<12}  {:<24}  {}",
@@ -92,7 +95,11 @@ pub fn run(command: IncidentsCommand, global: &GlobalArgs) -> anyhow::Result<Exi
             println!("alerts    {}", incident.alerts.len());
             println!("runbook   {}", incident.runbook.as_deref().unwrap_or("-"));
             if let Some(report) = report {
-                println!("cause     {} ({:.3})", report.root_cause.as_deref().unwrap_or("unknown"), report.confidence);
+                println!(
+                    "cause     {} ({:.3})",
+                    report.root_cause.as_deref().unwrap_or("unknown"),
+                    report.confidence
+                );
                 println!("hypotheses:");
                 for h in &report.hypotheses {
                     println!("  {:<26} {:.3}", h.cause, h.confidence);
@@ -102,7 +109,11 @@ pub fn run(command: IncidentsCommand, global: &GlobalArgs) -> anyhow::Result<Exi
                             if c.observed { " " } else { "¬" },
                             c.signal,
                             c.ratio,
-                            c.evidence.iter().map(|e| e.short()).collect::<Vec<_>>().join(",")
+                            c.evidence
+                                .iter()
+                                .map(|e| e.short())
+                                .collect::<Vec<_>>()
+                                .join(",")
                         );
                     }
                 }
@@ -125,7 +136,10 @@ pub fn run(command: IncidentsCommand, global: &GlobalArgs) -> anyhow::Result<Exi
         IncidentsCommand::Postmortem { id, json } => {
             let incident = register.find(&id)?;
             let Some(result) = register.doc::<IncidentResult>(incident.id, "result")? else {
-                eprintln!("incident {} has no post-mortem yet (state {})", incident.id, incident.state);
+                eprintln!(
+                    "incident {} has no post-mortem yet (state {})",
+                    incident.id, incident.state
+                );
                 return Ok(ExitCode::from(1));
             };
             if json {

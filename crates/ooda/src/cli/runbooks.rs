@@ -26,43 +26,91 @@ pub fn run(command: RunbooksCommand, _global: &GlobalArgs) -> anyhow::Result<Exi
     let catalogue = Catalogue::embedded().map_err(|e| anyhow::anyhow!("{e}"))?;
     match command {
         RunbooksCommand::List => {
-            let runbooks = library::shipped().map_err(|p| anyhow::anyhow!("shipped runbooks are invalid: {p:?}"))?;
+            let runbooks = library::shipped()
+                .map_err(|p| anyhow::anyhow!("shipped runbooks are invalid: {p:?}"))?;
             println!("{:<26}  {:<26}  {:>5}  title", "id", "cause", "steps");
             for r in runbooks {
-                println!("{:<26}  {:<26}  {:>5}  {}", r.id, r.cause, r.steps.len(), r.title);
+                println!(
+                    "{:<26}  {:<26}  {:>5}  {}",
+                    r.id,
+                    r.cause,
+                    r.steps.len(),
+                    r.title
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
         RunbooksCommand::Show { id } => {
-            let runbooks = library::shipped().map_err(|p| anyhow::anyhow!("shipped runbooks are invalid: {p:?}"))?;
+            let runbooks = library::shipped()
+                .map_err(|p| anyhow::anyhow!("shipped runbooks are invalid: {p:?}"))?;
             let Some(r) = runbooks.iter().find(|r| r.id == id) else {
                 eprintln!("✖ no shipped runbook {id:?}; `ooda runbooks list` shows them");
                 return Ok(ExitCode::from(1));
             };
-            println!("{} — {}\ncause: {}\n{}\n", r.id, r.title, r.cause, r.description);
+            println!(
+                "{} — {}\ncause: {}\n{}\n",
+                r.id, r.title, r.cause, r.description
+            );
             for (n, i) in r.order().into_iter().enumerate() {
                 let s = &r.steps[i];
-                println!("{}. {}  {}", n + 1, s.id, toml::to_string(&s.action.table).unwrap_or_default().replace('\n', " "));
-                println!("   preconditions: {}", if s.preconditions.is_empty() { "none".into() } else { s.preconditions.join(", ") });
-                println!("   timeout: {} s; verify: {} {}", s.timeout_secs, s.verify.signal, if s.verify.cleared { "cleared" } else { "watched" });
+                println!(
+                    "{}. {}  {}",
+                    n + 1,
+                    s.id,
+                    toml::to_string(&s.action.table)
+                        .unwrap_or_default()
+                        .replace('\n', " ")
+                );
+                println!(
+                    "   preconditions: {}",
+                    if s.preconditions.is_empty() {
+                        "none".into()
+                    } else {
+                        s.preconditions.join(", ")
+                    }
+                );
+                println!(
+                    "   timeout: {} s; verify: {} {}",
+                    s.timeout_secs,
+                    s.verify.signal,
+                    if s.verify.cleared {
+                        "cleared"
+                    } else {
+                        "watched"
+                    }
+                );
                 if let Some(text) = &s.expect.output_contains {
                     println!("   expect output: {text:?}");
                 }
                 match &s.rollback {
-                    Rollback::Action(a) => println!("   rollback: {}", toml::to_string(&a.table).unwrap_or_default().replace('\n', " ")),
+                    Rollback::Action(a) => println!(
+                        "   rollback: {}",
+                        toml::to_string(&a.table)
+                            .unwrap_or_default()
+                            .replace('\n', " ")
+                    ),
                     Rollback::None { reason } => println!("   rollback: none ({reason})"),
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
         RunbooksCommand::Check { dir } => {
-            let causes: BTreeSet<String> = catalogue.causes().iter().map(|c| c.id.clone()).collect();
+            let causes: BTreeSet<String> =
+                catalogue.causes().iter().map(|c| c.id.clone()).collect();
             let (runbooks, mut problems) = runbook::check_dir(&dir, Some(&causes))?;
             for r in &runbooks {
-                problems.extend(library::check_against(r, &format!("{}/{}.toml", dir.display(), r.id), &catalogue));
+                problems.extend(library::check_against(
+                    r,
+                    &format!("{}/{}.toml", dir.display(), r.id),
+                    &catalogue,
+                ));
             }
             if problems.is_empty() {
-                println!("✔ {} runbook(s) in {} are valid", runbooks.len(), dir.display());
+                println!(
+                    "✔ {} runbook(s) in {} are valid",
+                    runbooks.len(),
+                    dir.display()
+                );
                 Ok(ExitCode::SUCCESS)
             } else {
                 for p in &problems {
