@@ -112,7 +112,7 @@ pub enum Action {
         package: String,
         version: String,
     },
-    Reboot,
+    Reboot {},
     /// Run an ansible playbook or AWX job template that is on the approved list.
     RunTemplate {
         template: String,
@@ -208,7 +208,7 @@ impl Action {
             Action::FailoverDatabase { .. } => ActionKind::FailoverDatabase,
             Action::RollbackDeploy { .. } => ActionKind::RollbackDeploy,
             Action::ApplyPatch { .. } => ActionKind::ApplyPatch,
-            Action::Reboot => ActionKind::Reboot,
+            Action::Reboot {} => ActionKind::Reboot,
             Action::RunTemplate { .. } => ActionKind::RunTemplate,
             Action::Notify { .. } => ActionKind::Notify,
             Action::OpenChangeRecord { .. } => ActionKind::OpenChangeRecord,

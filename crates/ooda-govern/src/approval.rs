@@ -384,7 +384,7 @@ mod tests {
         let a = f
             .approvals
             .park(
-                &request(Action::Reboot, Principal::Agent("incident".into())),
+                &request(Action::Reboot {}, Principal::Agent("incident".into())),
                 vec![],
             )
             .unwrap();
@@ -409,7 +409,7 @@ mod tests {
         let a = f
             .approvals
             .park(
-                &request(Action::Reboot, Principal::Human("alice".into())),
+                &request(Action::Reboot {}, Principal::Human("alice".into())),
                 vec![],
             )
             .unwrap();
@@ -466,7 +466,7 @@ mod tests {
         let a = f
             .approvals
             .park(
-                &request(Action::Reboot, Principal::Agent("x".into())),
+                &request(Action::Reboot {}, Principal::Agent("x".into())),
                 vec![],
             )
             .unwrap();
@@ -477,7 +477,7 @@ mod tests {
         let b = f
             .approvals
             .park(
-                &request(Action::Reboot, Principal::Agent("x".into())),
+                &request(Action::Reboot {}, Principal::Agent("x".into())),
                 vec![],
             )
             .unwrap();

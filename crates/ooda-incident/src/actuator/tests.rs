@@ -85,7 +85,7 @@ fn commands_are_argv_from_the_allowlist_with_bounded_output() {
         })
         .is_err());
     assert!(a
-        .run(&Action::Reboot)
+        .run(&Action::Reboot {})
         .unwrap_err()
         .contains("no allowlisted"));
 }

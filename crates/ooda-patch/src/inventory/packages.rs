@@ -145,7 +145,10 @@ pub fn parse_ansible_facts(text: &str) -> std::result::Result<Parsed<InstalledPa
         .and_then(Value::as_object)
         .ok_or("ansible facts: expected ansible_facts.packages (run the package_facts module)")?;
     let mut parsed = Parsed::default();
-    for (name, instances) in packages {
+    // Sorted by name: a JSON object's order depends on serde_json's features, the output must not.
+    let mut by_name: Vec<(&String, &Value)> = packages.iter().collect();
+    by_name.sort_by(|a, b| a.0.cmp(b.0));
+    for (name, instances) in by_name {
         let Some(instances) = instances.as_array() else {
             parsed.skip(|| format!("packages.{name}: expected a list"));
             continue;
@@ -317,7 +320,11 @@ gpg-pubkey\t(none):fd431d51-4ae0493b\t(none)\n";
         let (format, parsed) = parse_any(text).unwrap();
         assert_eq!(format, PackageFormat::AnsibleFacts);
         let versions: Vec<&str> = parsed.records.iter().map(|p| &*p.version).collect();
-        assert_eq!(versions, ["5.2.15-2+b2", "1:1.1.1k-6.el8"]);
+        assert_eq!(
+            versions,
+            ["5.2.15-2+b2", "1:1.1.1k-6.el8"],
+            "sorted by package name"
+        );
         assert_eq!(parsed.skipped, 1);
     }
 

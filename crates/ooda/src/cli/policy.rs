@@ -138,7 +138,7 @@ fn action_of(kind: ActionKind) -> Action {
             package: s(),
             version: s(),
         },
-        ActionKind::Reboot => Action::Reboot,
+        ActionKind::Reboot => Action::Reboot {},
         ActionKind::RunTemplate => Action::RunTemplate { template: s() },
         ActionKind::Notify => Action::Notify {
             channel: s(),
