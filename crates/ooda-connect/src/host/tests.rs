@@ -173,6 +173,9 @@ fn reads_this_host() {
         .iter()
         .any(|s| s.series.metric == "node_filesystem_used_ratio"));
     clock.advance(Duration::from_secs(1));
+    // The kernel's CPU counters tick at USER_HZ (100/s per CPU): let some real time pass so the
+    // second read differs from the first (the rate itself is computed on the manual clock).
+    std::thread::sleep(Duration::from_millis(200));
     let second = source.collect();
     assert!(value(&second, "node_cpu_busy_ratio", None).is_some());
 }
