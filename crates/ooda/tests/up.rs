@@ -15,7 +15,9 @@ fn serves_health_status_and_metrics_then_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let mut agent = Agent::start(&dir.path().join("data"));
     assert_eq!(agent.get("/healthz").0, 200);
-    let status = agent.wait_for("host series", |s| s["series"].as_u64().unwrap_or(0) > 10);
+    let status = agent.wait_for("host series and the source's report", |s| {
+        s["series"].as_u64().unwrap_or(0) > 10 && s["sources"][0]["kind"] == "host"
+    });
     assert_eq!(status["sources"][0]["kind"], "host");
     assert!(status["last_sample_time"].is_string(), "{status}");
     assert_eq!(agent.get("/readyz").0, 200);
