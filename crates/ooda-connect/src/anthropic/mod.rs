@@ -12,7 +12,8 @@ mod client;
 mod config;
 pub mod parse;
 
-pub use client::{backoff, AnthropicClient, Exchange};
+pub use crate::http::backoff;
+pub use client::{AnthropicClient, Exchange};
 pub use config::AnthropicConfig;
 pub use parse::{
     ContentBlock, Message, MessagesRequest, MessagesResponse, Role, StopReason, Tool, ToolChoice,

@@ -146,3 +146,20 @@ pub fn snippet(body: &[u8], max: usize) -> String {
         None => trimmed.to_owned(),
     }
 }
+
+/// The wait before retry number `attempt` (1-based): `base · 2^(attempt-1)`, or the server's
+/// `retry-after` when that is longer (waiting less than asked only earns another 429), never more
+/// than `max`.
+pub fn backoff(
+    base: Duration,
+    attempt: u32,
+    retry_after: Option<Duration>,
+    max: Duration,
+) -> Duration {
+    let exponential = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+    let wait = match retry_after {
+        Some(asked) => asked.max(exponential),
+        None => exponential,
+    };
+    wait.min(max)
+}

@@ -13,7 +13,8 @@ mod client;
 mod config;
 pub mod parse;
 
-pub use client::{backoff, Exchange, OpenAiClient};
+pub use crate::http::backoff;
+pub use client::{Exchange, OpenAiClient};
 pub use config::OpenAiConfig;
 pub use parse::{
     ChatMessage, ChatRequest, ChatResponse, FinishReason, FunctionCall, FunctionSpec, ToolCall,
