@@ -18,4 +18,6 @@ pub mod ledger;
 pub mod matcher;
 pub mod report;
 pub mod risk;
+pub mod rollout;
 pub mod scan;
+pub mod windows;
