@@ -17,7 +17,7 @@ use ooda_govern::{
     GovernConfig, Notice, Notifier, PolicyEngine, StaticFacts,
 };
 use ooda_patch::rollout::{
-    Fleet, FleetFacts, Health, RolloutConfig, RolloutEngine, RolloutParts, RolloutPlan,
+    ActionGate, Fleet, FleetFacts, Health, RolloutConfig, RolloutEngine, RolloutParts, RolloutPlan,
 };
 use ooda_patch::windows::Windows;
 use ooda_store::{SqliteStore, Store};
@@ -36,6 +36,8 @@ pub struct Execution {
 pub struct RecordingActuator {
     pub path: PathBuf,
     pub clock: SharedClock,
+    /// Panic right after recording an execution on this host: a kill -9 while the actuator runs.
+    pub crash_on: Option<String>,
 }
 
 impl RecordingActuator {
@@ -65,6 +67,9 @@ impl Actuator for RecordingActuator {
         writeln!(file, "{}", serde_json::to_string(&execution).unwrap())
             .map_err(|e| ActuatorError(e.to_string()))?;
         file.sync_all().map_err(|e| ActuatorError(e.to_string()))?;
+        if self.crash_on.as_deref() == Some(request.host.name.as_str()) {
+            panic!("simulated kill -9 while patching {}", request.host.name);
+        }
         Ok(format!("{} on {}", request.kind(), request.host.name))
     }
 
@@ -207,6 +212,17 @@ pub fn executions_path(dir: &Path) -> PathBuf {
 
 /// Opens (or reopens) the agent's state in `dir`, as a restarted process would.
 pub fn open_agent(dir: &Path, clock: &ManualClock, fleet: Arc<TestFleet>) -> Agent {
+    open_agent_with(dir, clock, fleet, None, |gate| gate)
+}
+
+/// [`open_agent`] with an actuator that dies on `crash_on` and the gate port wrapped by `wrap`.
+pub fn open_agent_with(
+    dir: &Path,
+    clock: &ManualClock,
+    fleet: Arc<TestFleet>,
+    crash_on: Option<&str>,
+    wrap: impl FnOnce(Arc<Gate>) -> Arc<dyn ActionGate>,
+) -> Agent {
     let shared: SharedClock = Arc::new(clock.clone());
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.join("ooda.sqlite")).unwrap());
     let audit =
@@ -221,6 +237,7 @@ pub fn open_agent(dir: &Path, clock: &ManualClock, fleet: Arc<TestFleet>) -> Age
         actuator: Arc::new(RecordingActuator {
             path: executions_path(dir),
             clock: shared.clone(),
+            crash_on: crash_on.map(str::to_owned),
         }),
         facts: Arc::new(FleetFacts {
             fleet: fleet.clone(),
@@ -235,7 +252,7 @@ pub fn open_agent(dir: &Path, clock: &ManualClock, fleet: Arc<TestFleet>) -> Age
     let bus = Arc::new(MemoryBus::new(shared.clone()));
     let engine = RolloutEngine::new(RolloutParts {
         store: store.clone(),
-        gate: gate.clone(),
+        gate: wrap(gate.clone()),
         fleet,
         events: bus.clone(),
         changes: changes.clone(),
