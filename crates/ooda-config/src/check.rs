@@ -10,8 +10,8 @@ use serde::de::DeserializeOwned;
 use toml::{Table, Value};
 
 use crate::model::{
-    BusConfig, Config, DedupConfig, HostSourceConfig, MemoryBusConfig, ServerConfig, SourceConfig,
-    SqliteStoreConfig, StoreConfig,
+    BusConfig, Config, DedupConfig, EnrichmentConfig, HostSourceConfig, IncidentConfig,
+    LogSourceConfig, MemoryBusConfig, ServerConfig, SourceConfig, SqliteStoreConfig, StoreConfig,
 };
 use crate::CONFIG_VERSION;
 
@@ -58,7 +58,19 @@ impl fmt::Display for ConfigErrors {
 }
 
 const TOP_LEVEL: &[&str] = &[
-    "version", "server", "store", "bus", "sources", "hosts", "monitor", "dedup",
+    "version",
+    "server",
+    "store",
+    "bus",
+    "sources",
+    "hosts",
+    "monitor",
+    "dedup",
+    "logs",
+    "enrichment",
+    "alertmanager",
+    "incident",
+    "reasoner",
 ];
 
 /// Reads and checks a file (`-` reads standard input).
@@ -185,6 +197,51 @@ pub fn check(text: &str) -> Result<Config, Vec<ConfigError>> {
             },
         )
         .unwrap_or_default();
+    }
+    if let Some(value) = table.get("logs") {
+        config.logs = array("logs", value, &mut errors, |path, item, errors| {
+            tagged(path, item, errors, |kind, path, rest, errors| match kind {
+                "file" => section::<ooda_connect::logfile::LogFileConfig>(path, rest, errors)
+                    .map(LogSourceConfig::File),
+                "loki" => section::<ooda_connect::loki::LokiConfig>(path, rest, errors)
+                    .map(LogSourceConfig::Loki),
+                "elasticsearch" => {
+                    section::<ooda_connect::elasticsearch::ElasticsearchConfig>(path, rest, errors)
+                        .map(LogSourceConfig::Elasticsearch)
+                }
+                _ => unknown_kind(path, kind, &["file", "loki", "elasticsearch"], errors),
+            })
+        });
+    }
+    if let Some(value) = table.get("enrichment") {
+        if let Some(enrichment) = section::<EnrichmentConfig>("enrichment", value, &mut errors) {
+            config.enrichment = enrichment;
+        }
+    }
+    if let Some(value) = table.get("alertmanager") {
+        config.alertmanager = section::<ooda_connect::alertmanager::AlertmanagerConfig>(
+            "alertmanager",
+            value,
+            &mut errors,
+        );
+    }
+    if let Some(value) = table.get("incident") {
+        if let Some(incident) = section::<IncidentConfig>("incident", value, &mut errors) {
+            config.incident = incident;
+        }
+    }
+    if let Some(value) = table.get("reasoner") {
+        if let Some(reasoner) =
+            section::<ooda_reason::config::ReasonerConfig>("reasoner", value, &mut errors)
+        {
+            match reasoner.check() {
+                Ok(()) => config.reasoner = Some(reasoner),
+                Err(ooda_reason::ReasonError::Config { field, reason }) => {
+                    errors.push(err(&format!("reasoner.{field}"), reason))
+                }
+                Err(other) => errors.push(err("reasoner", other.to_string())),
+            }
+        }
     }
     if let Some(value) = table.get("monitor") {
         if let Some(monitor) = section::<ooda_monitor::MonitorConfig>("monitor", value, &mut errors)

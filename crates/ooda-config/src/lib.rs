@@ -12,7 +12,8 @@ mod types;
 
 pub use check::{check, check_file, ConfigError, ConfigErrors};
 pub use model::{
-    BusConfig, Config, DedupConfig, HostSourceConfig, MemoryBusConfig, ServerConfig, SourceConfig,
+    ActuatorConfig, BusConfig, Config, DedupConfig, EnrichmentConfig, HostSourceConfig,
+    IncidentConfig, LogSourceConfig, MemoryBusConfig, ServerConfig, SourceConfig,
     SqliteStoreConfig, StoreConfig,
 };
 pub use types::{HttpUrl, ListenAddr, Seconds, Secret, SecretError};

@@ -24,6 +24,152 @@ pub struct Config {
     pub monitor: ooda_monitor::MonitorConfig,
     /// Where alert dedup claims live.
     pub dedup: DedupConfig,
+    /// `[[logs]]`: where alert enrichment and the logs probe read error lines.
+    pub logs: Vec<LogSourceConfig>,
+    /// `[enrichment]`: how alerts are enriched with log errors.
+    pub enrichment: EnrichmentConfig,
+    /// `[alertmanager]`: push ooda's alerts there, honour its silences; its webhook can post
+    /// alerts to ooda (`POST /api/v1/alerts/alertmanager`).
+    pub alertmanager: Option<ooda_connect::alertmanager::AlertmanagerConfig>,
+    /// `[incident]`: incident response in `ooda up`.
+    pub incident: IncidentConfig,
+    /// `[reasoner]`: an LLM reasoner instead of the built-in one (off when absent).
+    pub reasoner: Option<ooda_reason::config::ReasonerConfig>,
+}
+
+/// `[[logs]]`: a log source (read-only).
+#[derive(Debug, Clone)]
+pub enum LogSourceConfig {
+    /// Local files and journald (the embedded default).
+    File(ooda_connect::logfile::LogFileConfig),
+    /// Grafana Loki (`/loki/api/v1/query_range`, LogQL).
+    Loki(ooda_connect::loki::LokiConfig),
+    /// Elasticsearch / OpenSearch (`_search`, query DSL).
+    Elasticsearch(ooda_connect::elasticsearch::ElasticsearchConfig),
+}
+
+impl LogSourceConfig {
+    pub fn name(&self) -> &str {
+        match self {
+            LogSourceConfig::File(c) => &c.name,
+            LogSourceConfig::Loki(c) => &c.name,
+            LogSourceConfig::Elasticsearch(c) => &c.name,
+        }
+    }
+}
+
+/// `[enrichment]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrichmentConfig {
+    /// How far before an alert opened its log errors are read (default 15 m).
+    #[serde(default = "default_enrichment_window")]
+    pub window: Seconds,
+    /// Templates kept per alert (default 5).
+    #[serde(default = "default_enrichment_top")]
+    pub top: usize,
+    /// Per log source; a slow source costs its own lines only (default 5 s).
+    #[serde(default = "default_enrichment_timeout")]
+    pub timeout: Seconds,
+}
+
+fn default_enrichment_window() -> Seconds {
+    Seconds(std::time::Duration::from_secs(15 * 60))
+}
+fn default_enrichment_top() -> usize {
+    5
+}
+fn default_enrichment_timeout() -> Seconds {
+    Seconds(std::time::Duration::from_secs(5))
+}
+
+impl Default for EnrichmentConfig {
+    fn default() -> Self {
+        Self {
+            window: default_enrichment_window(),
+            top: default_enrichment_top(),
+            timeout: default_enrichment_timeout(),
+        }
+    }
+}
+
+/// `[incident]`: alerts → incidents → runbooks through the Gate.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentConfig {
+    /// Run incident response in `ooda up` (default true). Whether it may *act* is governance's
+    /// call (autonomy level, policy), not this switch's.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Per evidence probe (default 5 s): one slow source never blocks the rest.
+    #[serde(default = "default_probe_timeout")]
+    pub probe_timeout: Seconds,
+    /// How often verification, approvals and timeouts are looked at (default 10 s).
+    #[serde(default = "default_incident_tick")]
+    pub tick: Seconds,
+    /// A JSON-lines file of deploys (`{"service","version","previous_version","at"}`), for the
+    /// deploys probe.
+    #[serde(default)]
+    pub deploys_file: Option<PathBuf>,
+    /// What the local actuator may touch.
+    #[serde(default)]
+    pub actuator: ActuatorConfig,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_probe_timeout() -> Seconds {
+    Seconds(std::time::Duration::from_secs(5))
+}
+fn default_incident_tick() -> Seconds {
+    Seconds(std::time::Duration::from_secs(10))
+}
+
+impl Default for IncidentConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            probe_timeout: default_probe_timeout(),
+            tick: default_incident_tick(),
+            deploys_file: None,
+            actuator: ActuatorConfig::default(),
+        }
+    }
+}
+
+/// `[incident.actuator]`: the local actuator's allowlists. Empty by default: a fresh install
+/// can delete nothing and restart nothing until an operator names what is disposable.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActuatorConfig {
+    /// Directories whose contents `clean_path` may delete (the directories stay).
+    #[serde(default)]
+    pub clean_allowlist: Vec<PathBuf>,
+    /// `restart_service` through `systemctl restart <unit>` (default false).
+    #[serde(default)]
+    pub systemd: bool,
+    /// Approved playbooks: `run_template` runs `<dir>/<template>.yml` only if it exists.
+    #[serde(default)]
+    pub playbook_dir: Option<PathBuf>,
+    /// Per action (default 120 s).
+    #[serde(default = "default_action_timeout")]
+    pub timeout: Seconds,
+}
+
+fn default_action_timeout() -> Seconds {
+    Seconds(std::time::Duration::from_secs(120))
+}
+
+impl Default for ActuatorConfig {
+    fn default() -> Self {
+        Self {
+            clean_allowlist: Vec::new(),
+            systemd: false,
+            playbook_dir: None,
+            timeout: default_action_timeout(),
+        }
+    }
 }
 
 /// `[dedup]`: where "this alert was already raised" is remembered.
@@ -50,6 +196,14 @@ impl Default for Config {
             hosts: Vec::new(),
             monitor: ooda_monitor::MonitorConfig::default(),
             dedup: DedupConfig::default(),
+            // This host's journal: enrichment works on a fresh install with no log stack.
+            logs: vec![LogSourceConfig::File(
+                ooda_connect::logfile::LogFileConfig::new("local"),
+            )],
+            enrichment: EnrichmentConfig::default(),
+            alertmanager: None,
+            incident: IncidentConfig::default(),
+            reasoner: None,
         }
     }
 }

@@ -13,8 +13,8 @@ pub mod http;
 #[cfg(feature = "scrape")]
 pub mod scrape;
 
-#[cfg(test)]
-mod testkit;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
 
 #[cfg(feature = "prometheus")]
 pub mod prometheus;

@@ -158,6 +158,30 @@ pub fn node_exporter() -> Server {
     )
 }
 
+/// Prometheus scraping `127.0.0.1:{target_port}` every second.
+pub fn prometheus_scraping(target_port: u16) -> Server {
+    Server::start(
+        "prometheus",
+        "prometheus",
+        move |port, dir| {
+            let config = dir.join("prometheus.yml");
+            std::fs::write(
+                &config,
+                format!(
+                    "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: node\n    static_configs:\n      - targets: ['127.0.0.1:{target_port}']\n"
+                ),
+            )
+            .expect("prometheus config");
+            vec![
+                format!("--config.file={}", config.display()),
+                format!("--web.listen-address=127.0.0.1:{port}"),
+                format!("--storage.tsdb.path={}", dir.join("data").display()),
+            ]
+        },
+        "/-/ready",
+    )
+}
+
 /// Serves an axum router on a free loopback port for the life of the runtime; returns its base
 /// URL. Vendor fakes replay documented response shapes through this.
 pub async fn serve(router: axum::Router) -> String {

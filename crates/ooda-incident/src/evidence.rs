@@ -63,6 +63,39 @@ pub struct MetricReading {
     pub high: f64,
 }
 
+impl MetricReading {
+    /// A reading in the catalogue's vocabulary. The monitoring engine watches headroom
+    /// (`filesystem_free_percent`: an alert when it runs *low*); the catalogue's signals speak of
+    /// usage (`filesystem_used`: a signal when it runs *high*). A `*_free_percent` series is
+    /// turned into its `*_used_percent` mirror, band mirrored too; everything else is unchanged.
+    pub fn in_catalogue_terms(self) -> Self {
+        let (base, labels) = match self.metric.find('{') {
+            Some(i) => self.metric.split_at(i),
+            None => (self.metric.as_str(), ""),
+        };
+        match base.strip_suffix("_free_percent") {
+            Some(stem) => MetricReading {
+                metric: format!("{stem}_used_percent{labels}"),
+                value: 100.0 - self.value,
+                low: mirror(self.high),
+                high: mirror(self.low),
+            },
+            None => self,
+        }
+    }
+}
+
+/// `100 - x`, keeping the open ends of a band open.
+fn mirror(x: f64) -> f64 {
+    if x == f64::MAX {
+        f64::MIN
+    } else if x == f64::MIN {
+        f64::MAX
+    } else {
+        100.0 - x
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogTemplate {
@@ -418,6 +451,43 @@ mod tests {
             at: from_millis(10 * 3_600_000),
             look_back: Duration::from_secs(4 * 3600),
         }
+    }
+
+    #[test]
+    fn free_headroom_reads_as_usage_for_the_catalogue() {
+        let low_headroom = MetricReading {
+            metric: "filesystem_free_percent{mountpoint=\"/data\"}".into(),
+            value: 3.0,
+            low: 20.0,
+            high: f64::MAX,
+        }
+        .in_catalogue_terms();
+        assert_eq!(
+            low_headroom.metric,
+            "filesystem_used_percent{mountpoint=\"/data\"}"
+        );
+        assert_eq!(low_headroom.value, 97.0);
+        assert_eq!((low_headroom.low, low_headroom.high), (f64::MIN, 80.0));
+        let catalogue = crate::Catalogue::embedded().unwrap();
+        assert!(catalogue
+            .metric_signals(
+                &low_headroom.metric,
+                low_headroom.value,
+                low_headroom.low,
+                low_headroom.high
+            )
+            .contains(&"metric.disk_used.high"));
+        let cpu = MetricReading {
+            metric: "cpu_busy_percent".into(),
+            value: 99.0,
+            low: f64::MIN,
+            high: 60.0,
+        };
+        assert_eq!(
+            cpu.clone().in_catalogue_terms(),
+            cpu,
+            "usage series unchanged"
+        );
     }
 
     struct Panicking;

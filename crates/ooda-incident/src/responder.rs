@@ -488,6 +488,34 @@ impl Responder {
         Ok(incident.state)
     }
 
+    /// Resumes every run that can go on now: parked runs whose approval `decided` says was
+    /// answered (granted, denied or expired: the engine reads which), and paused runs once the
+    /// kill switch is off. The running agent calls this on its tick, so a human's vote or the
+    /// switch going off is acted on without another command.
+    pub fn resume_waiting(
+        &self,
+        decided: impl Fn(u64) -> bool,
+    ) -> Result<Vec<(IncidentId, IncidentState)>> {
+        let mut changed = Vec::new();
+        for incident in self.register.list()? {
+            let ready = match incident.state {
+                IncidentState::Paused => !self.gate.paused(),
+                IncidentState::Acting => self
+                    .register
+                    .doc::<Option<Progress>>(incident.id, "progress")?
+                    .flatten()
+                    .and_then(|p| p.approval)
+                    .is_some_and(&decided),
+                _ => false,
+            };
+            if ready {
+                let state = self.resume(incident.id)?;
+                changed.push((incident.id, state));
+            }
+        }
+        Ok(changed)
+    }
+
     fn stored_evidence(&self, id: IncidentId) -> Result<Evidence> {
         let refs: Vec<EvidenceRef> = self.register.doc(id, "evidence")?.unwrap_or_default();
         let mut evidence = Evidence::default();
@@ -635,6 +663,7 @@ pub fn alert_evidence(alert: &Alert) -> Vec<EvidenceItem> {
                 low,
                 high,
             }
+            .in_catalogue_terms()
         })
         .collect();
     if !readings.is_empty() {

@@ -27,9 +27,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ooda_config::{HttpUrl, Seconds, Secret};
 use ooda_connect::anthropic::{AnthropicClient, AnthropicConfig};
 use ooda_connect::openai::{OpenAiClient, OpenAiConfig};
+use ooda_core::value::{HttpUrl, Seconds, Secret};
 use serde::Deserialize;
 
 use crate::agent::{Limits, Price, Routing, Slot};
@@ -143,6 +143,14 @@ impl ReasonerConfig {
             field: "reasoner".into(),
             reason: e.message().to_owned(),
         })?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// What serde cannot check: the version, routing names that exist, URLs and keys each
+    /// provider needs. The `[reasoner]` section of the main config is checked the same way.
+    pub fn check(&self) -> Result<(), ReasonError> {
+        let config = self;
         if config.version != 1 {
             return Err(ReasonError::Config {
                 field: "version".into(),
@@ -176,7 +184,7 @@ impl ReasonerConfig {
                 });
             }
         }
-        Ok(config)
+        Ok(())
     }
 
     pub fn limits(&self) -> Limits {

@@ -465,10 +465,10 @@ async fn a_slow_model_times_out_and_falls_back() {
     .await;
     let mut slot = anthropic_slot(&server.url, "m");
     let mut config = ooda_connect::anthropic::AnthropicConfig::new(
-        ooda_config::HttpUrl::parse(&server.url).unwrap(),
-        ooda_config::Secret::Env(KEY_VAR.into()),
+        ooda_core::value::HttpUrl::parse(&server.url).unwrap(),
+        ooda_core::value::Secret::Env(KEY_VAR.into()),
     );
-    config.timeout = ooda_config::Seconds(std::time::Duration::from_millis(150));
+    config.timeout = ooda_core::value::Seconds(std::time::Duration::from_millis(150));
     config.max_retries = 0;
     slot.model = std::sync::Arc::new(ooda_reason::provider::Anthropic::new(
         ooda_connect::anthropic::AnthropicClient::new(config).unwrap(),

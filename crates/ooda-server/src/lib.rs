@@ -42,7 +42,14 @@ pub struct AppState {
     api_token: Option<String>,
     /// The governance kill switch, when the agent runs with governance state.
     pub kill_switch: Option<ooda_govern::KillSwitch>,
+    /// Takes an Alertmanager webhook body (`POST /api/v1/alerts/alertmanager`) and routes its
+    /// alerts; answers how many, or what is wrong with the body. Installed by the agent, so this
+    /// crate stays free of integrations.
+    pub inbound_alerts: Option<InboundAlerts>,
 }
+
+/// See [`AppState::inbound_alerts`].
+pub type InboundAlerts = Arc<dyn Fn(&[u8]) -> Result<usize, String> + Send + Sync>;
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -68,12 +75,19 @@ impl AppState {
             ready: AtomicBool::new(false),
             api_token,
             kill_switch: None,
+            inbound_alerts: None,
         }
     }
 
     /// Exposes the kill switch on `/api/v1/kill-switch`.
     pub fn with_kill_switch(mut self, kill_switch: ooda_govern::KillSwitch) -> Self {
         self.kill_switch = Some(kill_switch);
+        self
+    }
+
+    /// Accepts Alertmanager webhooks on `/api/v1/alerts/alertmanager`.
+    pub fn with_inbound_alerts(mut self, inbound: InboundAlerts) -> Self {
+        self.inbound_alerts = Some(inbound);
         self
     }
 

@@ -39,6 +39,18 @@ pub struct Telemetry {
     pub uptime_seconds: Gauge,
     pub alerts: Family<AlertLabels, Counter>,
     pub watched_series: Gauge,
+    /// Alerts an Alertmanager silence matched (kept from incident response).
+    pub alerts_silenced: Counter,
+    /// Alerts received on the Alertmanager webhook.
+    pub alerts_received: Counter,
+    pub alertmanager_pushed: Counter,
+    pub alertmanager_push_errors: Counter,
+    /// Seconds from a sample batch's collection to the end of its scoring.
+    pub monitor_lag_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
+    /// 1 while alert dedup runs on local claims because Redis is unreachable.
+    pub dedup_local: Gauge,
+    /// Alerts incident response handled.
+    pub incident_alerts: Counter,
 }
 
 impl std::fmt::Debug for Telemetry {
@@ -59,6 +71,48 @@ impl Telemetry {
         let uptime_seconds = Gauge::default();
         let alerts = Family::<AlertLabels, Counter>::default();
         let watched_series = Gauge::default();
+        let alerts_silenced = Counter::default();
+        let alerts_received = Counter::default();
+        let alertmanager_pushed = Counter::default();
+        let alertmanager_push_errors = Counter::default();
+        let monitor_lag_seconds = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        let dedup_local = Gauge::default();
+        let incident_alerts = Counter::default();
+        registry.register(
+            "alerts_silenced",
+            "Alerts matched by an Alertmanager silence (not handed to incident response)",
+            alerts_silenced.clone(),
+        );
+        registry.register(
+            "alerts_received",
+            "Alerts received on the Alertmanager webhook",
+            alerts_received.clone(),
+        );
+        registry.register(
+            "alertmanager_pushed",
+            "Alerts pushed to Alertmanager",
+            alertmanager_pushed.clone(),
+        );
+        registry.register(
+            "alertmanager_push_errors",
+            "Failed pushes to Alertmanager",
+            alertmanager_push_errors.clone(),
+        );
+        registry.register(
+            "monitor_lag_seconds",
+            "Seconds from the last sample batch's collection to the end of its scoring",
+            monitor_lag_seconds.clone(),
+        );
+        registry.register(
+            "dedup_local",
+            "1 while alert dedup runs on local claims because Redis is unreachable",
+            dedup_local.clone(),
+        );
+        registry.register(
+            "incident_alerts",
+            "Alert events handled by incident response",
+            incident_alerts.clone(),
+        );
         registry.register(
             "alerts",
             "Alert events routed, by event (opened, updated, resolved) and severity",
@@ -112,6 +166,13 @@ impl Telemetry {
             uptime_seconds,
             alerts,
             watched_series,
+            alerts_silenced,
+            alerts_received,
+            alertmanager_pushed,
+            alertmanager_push_errors,
+            monitor_lag_seconds,
+            dedup_local,
+            incident_alerts,
         }
     }
 

@@ -3,6 +3,8 @@
 
 mod cli;
 mod pipeline;
+mod respond;
+mod route;
 mod sources;
 
 use std::process::ExitCode;

@@ -7,9 +7,9 @@
 //! watched series is mapped once here.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
-use ooda_core::{MetricClass, Sample};
+use ooda_core::{Alert, AlertId, AlertState, MetricClass, Sample};
 use ooda_monitor::fusion::FusionEvent;
 use ooda_monitor::{Dedup, Fusion, HostMonitor, MonitorConfig};
 
@@ -133,6 +133,75 @@ impl HostState {
     }
 }
 
+/// Host → engine series name → (time, value).
+pub type Rows = BTreeMap<String, BTreeMap<String, (i64, f64)>>;
+
+/// What the monitor last saw, shared read-only with incident response: its metrics probe reads
+/// the latest values, its verification whether an incident's alerts still fire.
+#[derive(Debug, Default)]
+pub struct LiveView {
+    latest: RwLock<HashMap<String, BTreeMap<String, (i64, f64)>>>,
+    alerts: RwLock<HashMap<AlertId, Alert>>,
+}
+
+/// Resolved alerts kept for lookups before the oldest are forgotten.
+const LIVE_RESOLVED_KEPT: usize = 10_000;
+
+impl LiveView {
+    /// The latest watched values of `host` (engine names).
+    pub fn host(&self, host: &str) -> BTreeMap<String, (i64, f64)> {
+        self.latest
+            .read()
+            .ok()
+            .and_then(|l| l.get(host).cloned())
+            .unwrap_or_default()
+    }
+
+    /// The alert as last routed (open or resolved), if it is still remembered.
+    pub fn alert(&self, id: AlertId) -> Option<Alert> {
+        self.alerts.read().ok().and_then(|a| a.get(&id).cloned())
+    }
+
+    /// Alerts still firing on `host`.
+    pub fn open_on(&self, host: &str) -> Vec<Alert> {
+        self.alerts
+            .read()
+            .map(|a| {
+                a.values()
+                    .filter(|a| a.state != AlertState::Resolved && a.host.as_deref() == Some(host))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn record_rows(&self, rows: &Rows) {
+        if let Ok(mut latest) = self.latest.write() {
+            for (host, row) in rows {
+                latest.entry(host.clone()).or_default().extend(row.clone());
+            }
+        }
+    }
+
+    pub fn record_alert(&self, alert: &Alert) {
+        if let Ok(mut alerts) = self.alerts.write() {
+            alerts.insert(alert.id, alert.clone());
+            if alerts.len() > LIVE_RESOLVED_KEPT {
+                let mut resolved: Vec<(i64, AlertId)> = alerts
+                    .values()
+                    .filter(|a| a.state == AlertState::Resolved)
+                    .map(|a| (a.updated_at.timestamp_millis(), a.id))
+                    .collect();
+                resolved.sort();
+                let excess = alerts.len() - LIVE_RESOLVED_KEPT;
+                for (_, id) in resolved.into_iter().take(excess) {
+                    alerts.remove(&id);
+                }
+            }
+        }
+    }
+}
+
 /// Samples in, alert events out. Pure apart from the dedup port; time comes with the samples.
 pub struct MonitorStage {
     config: MonitorConfig,
@@ -140,6 +209,7 @@ pub struct MonitorStage {
     fusion: Fusion,
     dedup: Arc<dyn Dedup>,
     watch: HashMap<&'static str, Watched>,
+    live: Option<Arc<LiveView>>,
 }
 
 impl MonitorStage {
@@ -150,7 +220,14 @@ impl MonitorStage {
             hosts: BTreeMap::new(),
             dedup,
             watch: WATCH.iter().map(|w| (w.metric, *w)).collect(),
+            live: None,
         }
+    }
+
+    /// Publishes every round's latest values into `live`.
+    pub fn with_live(mut self, live: Arc<LiveView>) -> Self {
+        self.live = Some(live);
+        self
     }
 
     /// Series currently watched, over all hosts.
@@ -177,7 +254,11 @@ impl MonitorStage {
     ) -> Result<Vec<FusionEvent>, ooda_monitor::MonitorError> {
         let mut anomalies = Vec::new();
         let mut latest = i64::MIN;
-        for (host, row) in self.rows(samples) {
+        let rows = self.rows(samples);
+        if let Some(live) = &self.live {
+            live.record_rows(&rows);
+        }
+        for (host, row) in rows {
             let time_ms = row.values().map(|(t, _)| *t).max().unwrap_or(0);
             latest = latest.max(time_ms);
             let state = self.host_state(&host, &row);
@@ -194,8 +275,8 @@ impl MonitorStage {
     }
 
     /// Watched samples as rows: host → engine name → (time, value).
-    fn rows(&self, samples: &[Sample]) -> BTreeMap<String, BTreeMap<String, (i64, f64)>> {
-        let mut rows: BTreeMap<String, BTreeMap<String, (i64, f64)>> = BTreeMap::new();
+    fn rows(&self, samples: &[Sample]) -> Rows {
+        let mut rows = Rows::new();
         for sample in samples {
             let Some(watched) = self.watch.get(sample.series.metric.as_str()) else {
                 continue;

@@ -3,36 +3,12 @@
 use ooda_core::value::HttpUrl;
 
 use super::{PromError, PrometheusClient, PrometheusConfig, QueryValue};
-use crate::testkit::{self, Server};
-
-/// Prometheus scraping `target` every second, with a throwaway TSDB.
-pub(crate) fn prometheus_scraping(target_port: u16) -> Server {
-    Server::start(
-        "prometheus",
-        "prometheus",
-        move |port, dir| {
-            let config = dir.join("prometheus.yml");
-            std::fs::write(
-                &config,
-                format!(
-                    "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: node\n    static_configs:\n      - targets: ['127.0.0.1:{target_port}']\n"
-                ),
-            )
-            .expect("prometheus config");
-            vec![
-                format!("--config.file={}", config.display()),
-                format!("--web.listen-address=127.0.0.1:{port}"),
-                format!("--storage.tsdb.path={}", dir.join("data").display()),
-            ]
-        },
-        "/-/ready",
-    )
-}
+use crate::testkit;
 
 #[tokio::test]
 async fn queries_a_real_prometheus_after_it_scraped_node_exporter() {
     let exporter = testkit::node_exporter();
-    let prometheus = prometheus_scraping(exporter.port);
+    let prometheus = testkit::prometheus_scraping(exporter.port);
     let client = PrometheusClient::new(PrometheusConfig::new(
         "local",
         HttpUrl::parse(&prometheus.url()).expect("url"),

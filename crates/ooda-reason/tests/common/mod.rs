@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ooda_config::{HttpUrl, Seconds, Secret};
 use ooda_connect::anthropic::{AnthropicClient, AnthropicConfig};
 use ooda_connect::openai::{OpenAiClient, OpenAiConfig};
 use ooda_connect::scripted::Reply;
+use ooda_core::value::{HttpUrl, Seconds, Secret};
 use ooda_core::{IncidentId, Severity};
 use ooda_incident::catalogue::Catalogue;
 use ooda_incident::evidence::{

@@ -48,7 +48,27 @@ pub(crate) fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
     Router::new()
         .route("/status", get(status))
         .route("/kill-switch", get(kill_switch_state).post(kill_switch_set))
+        .route(
+            "/alerts/alertmanager",
+            axum::routing::post(alertmanager_webhook),
+        )
         .layer(middleware::from_fn_with_state(state, require_token))
+}
+
+/// Alertmanager's webhook receiver (`webhook_configs: [{url: …/api/v1/alerts/alertmanager}]`).
+/// A body that is not a webhook payload is refused with the reason; nothing of it is routed.
+async fn alertmanager_webhook(
+    State(state): State<Arc<AppState>>,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let inbound = state
+        .inbound_alerts
+        .as_ref()
+        .ok_or(ApiError::Unavailable("alert intake is not running"))?;
+    match inbound(&body) {
+        Ok(accepted) => Ok(Json(serde_json::json!({ "accepted": accepted }))),
+        Err(reason) => Err(ApiError::BadRequest(reason)),
+    }
 }
 
 async fn require_token(

@@ -91,3 +91,51 @@ fn constant_time_eq_agrees_with_eq() {
     assert!(!constant_time_eq(b"abc", b"abcd"));
     assert!(!constant_time_eq(b"", b"a"));
 }
+
+async fn post(state: Arc<AppState>, path: &str, body: &'static str) -> (StatusCode, String) {
+    let resp = router(state)
+        .oneshot(Request::post(path).body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn alertmanager_webhook_routes_through_the_installed_intake() {
+    let path = "/api/v1/alerts/alertmanager";
+    let (status, _) = post(state(None), path, "{}").await;
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "no intake installed"
+    );
+
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<Vec<u8>>::new()));
+    let intake = {
+        let seen = seen.clone();
+        Arc::new(move |body: &[u8]| {
+            if body.starts_with(b"{") {
+                seen.lock().unwrap().push(body.to_vec());
+                Ok(2)
+            } else {
+                Err("body: expected a JSON object at line 1 column 1".to_owned())
+            }
+        })
+    };
+    let with_intake = |s: Arc<AppState>| {
+        Arc::new(
+            Arc::try_unwrap(s)
+                .unwrap()
+                .with_inbound_alerts(intake.clone()),
+        )
+    };
+    let (status, body) = post(with_intake(state(None)), path, "{\"alerts\":[]}").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("\"accepted\":2"), "{body}");
+    let (status, body) = post(with_intake(state(None)), path, "garbage").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("line 1 column 1"), "{body}");
+    assert_eq!(seen.lock().unwrap().len(), 1, "the bad body was not routed");
+}

@@ -19,7 +19,8 @@ use ooda_store::{DataDir, SqliteStore, Store};
 use tokio::sync::watch;
 
 use super::GlobalArgs;
-use crate::pipeline::MonitorStage;
+use crate::pipeline::{LiveView, MonitorStage};
+use crate::route::{Routed, Router};
 use crate::sources::{derive_node_exporter, next_delay, Intensify, PROMETHEUS_QUERIES};
 
 #[derive(Debug, Args)]
@@ -79,10 +80,88 @@ async fn agent(args: UpArgs, global: &GlobalArgs, config: Config) -> anyhow::Res
     // Governance state (audit chain, kill switch) shares the data directory with the CLI.
     let governance = ooda_govern::Home::open(data_dir.path(), None)
         .context("opening governance state (audit log, kill switch)")?;
+    // Every alert, fused here or posted by Alertmanager, goes through one ordered router.
+    let (route_tx, route_rx) = tokio::sync::mpsc::channel::<Routed>(ROUTE_QUEUE);
+    let inbound: ooda_server::InboundAlerts = {
+        let (route_tx, clock, telemetry) = (route_tx.clone(), clock.clone(), telemetry.clone());
+        Arc::new(move |body: &[u8]| {
+            let alerts = ooda_connect::alertmanager::webhook(body, clock.now())
+                .map_err(|e| e.to_string())?;
+            let count = alerts.len();
+            for alert in alerts {
+                route_tx
+                    .try_send(Routed::from_alert(alert))
+                    .map_err(|_| "alert intake is full; retry later".to_owned())?;
+            }
+            telemetry.alerts_received.inc_by(count as u64);
+            Ok(count)
+        })
+    };
     let state = Arc::new(
         AppState::new(store.clone(), clock.clone(), telemetry.clone(), api_token)
-            .with_kill_switch(governance.kill_switch()),
+            .with_kill_switch(governance.kill_switch())
+            .with_inbound_alerts(inbound),
     );
+    let live = Arc::new(LiveView::default());
+    let logs = crate::respond::log_sources(&config)?;
+    let alertmanager = match &config.alertmanager {
+        Some(am) => Some(
+            ooda_connect::alertmanager::AlertmanagerClient::new(am.clone())
+                .with_context(|| format!("alertmanager {}", am.name))?,
+        ),
+        None => None,
+    };
+    let router = tokio::spawn(
+        Router {
+            bus: bus.clone(),
+            telemetry: telemetry.clone(),
+            clock: clock.clone(),
+            live: live.clone(),
+            logs: logs.clone(),
+            enrichment: config.enrichment.clone(),
+            alertmanager,
+        }
+        .run(route_rx),
+    );
+    let incidents = if config.incident.enabled {
+        let subscription = bus.subscribe_now("incident", "incident-0")?;
+        let on_fallback: Arc<dyn Fn(String) + Send + Sync> = {
+            let (bus, telemetry, clock) = (bus.clone(), telemetry.clone(), clock.clone());
+            Arc::new(move |message: String| {
+                tracing::warn!(%message, "reasoner fell back");
+                publish(
+                    &bus,
+                    &telemetry,
+                    Event::new(
+                        clock.now(),
+                        "incident",
+                        EventKind::SelfAlert {
+                            component: "reasoner".to_owned(),
+                            severity: ooda_core::Severity::Warning,
+                            message,
+                        },
+                    ),
+                );
+            })
+        };
+        let stage = crate::respond::build(crate::respond::StageParts {
+            config: &config,
+            home: &governance,
+            store: store.clone(),
+            clock: clock.clone(),
+            live: live.clone(),
+            logs,
+            on_fallback,
+        })?;
+        Some(tokio::spawn(crate::respond::run(
+            subscription,
+            stage,
+            config.incident.tick.get(),
+            telemetry.clone(),
+        )))
+    } else {
+        None
+    };
 
     publish(
         &bus,
@@ -109,7 +188,7 @@ async fn agent(args: UpArgs, global: &GlobalArgs, config: Config) -> anyhow::Res
             (shared.clone() as Arc<dyn ooda_monitor::Dedup>, Some(shared))
         }
     };
-    let mut stage = MonitorStage::new(config.monitor.clone(), dedup);
+    let mut stage = MonitorStage::new(config.monitor.clone(), dedup).with_live(live.clone());
     // Baselines learn from Prometheus history first, so series that already have 14 days of it
     // skip the cold start.
     for source in &config.sources {
@@ -121,11 +200,14 @@ async fn agent(args: UpArgs, global: &GlobalArgs, config: Config) -> anyhow::Res
     let monitor = tokio::spawn(run_monitor(
         monitor_subscription,
         stage,
-        bus.clone(),
-        telemetry.clone(),
-        clock.clone(),
-        intensify.clone(),
-        redis_dedup,
+        MonitorOutputs {
+            bus: bus.clone(),
+            telemetry: telemetry.clone(),
+            clock: clock.clone(),
+            intensify: intensify.clone(),
+            redis_dedup,
+            route: route_tx,
+        },
     ));
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -216,8 +298,14 @@ async fn agent(args: UpArgs, global: &GlobalArgs, config: Config) -> anyhow::Res
         );
         bus.close();
         let _ = monitor.await;
-        let _ = persister.await;
+        // The monitor held the last router sender but one (the webhook's, in the server).
         let _ = server.await;
+        let _ = router.await;
+        if let Some(incidents) = incidents {
+            incidents.abort();
+            let _ = incidents.await;
+        }
+        let _ = persister.await;
     })
     .await;
     match drained {
@@ -233,7 +321,7 @@ async fn agent(args: UpArgs, global: &GlobalArgs, config: Config) -> anyhow::Res
     Ok(ExitCode::SUCCESS)
 }
 
-fn publish(bus: &MemoryBus, telemetry: &Telemetry, event: Event) {
+pub(crate) fn publish(bus: &MemoryBus, telemetry: &Telemetry, event: Event) {
     let name = event.name();
     match bus.publish_now(event) {
         Ok(()) => {
@@ -250,17 +338,34 @@ fn publish(bus: &MemoryBus, telemetry: &Telemetry, event: Event) {
 }
 
 /// The monitoring stage as a bus consumer: sample batches in, alert events out.
-async fn run_monitor(
-    mut subscription: ooda_bus::memory::MemorySubscription,
-    mut stage: MonitorStage,
+/// Where the monitor's results go.
+struct MonitorOutputs {
     bus: MemoryBus,
     telemetry: Telemetry,
     clock: SharedClock,
     intensify: Intensify,
     redis_dedup: Option<Arc<ooda_connect::redis::RedisDedup>>,
+    route: tokio::sync::mpsc::Sender<Routed>,
+}
+
+/// Alerts waiting for the router (enrichment can take a few seconds) before the monitor waits.
+const ROUTE_QUEUE: usize = 10_000;
+
+async fn run_monitor(
+    mut subscription: ooda_bus::memory::MemorySubscription,
+    mut stage: MonitorStage,
+    outputs: MonitorOutputs,
 ) {
     use ooda_bus::Subscription;
     use ooda_monitor::fusion::FusionEvent;
+    let MonitorOutputs {
+        bus,
+        telemetry,
+        clock,
+        intensify,
+        redis_dedup,
+        route,
+    } = outputs;
     while let Some(delivery) = subscription.next().await {
         if let EventKind::MonitoringIntensify {
             hosts,
@@ -283,35 +388,22 @@ async fn run_monitor(
             match stage.ingest(samples) {
                 Ok(events) => {
                     for event in events {
-                        let (name, kind) = match event {
-                            FusionEvent::Opened(a) => {
-                                ("opened", EventKind::AlertOpened(Box::new(a)))
-                            }
-                            FusionEvent::Updated(a) => {
-                                ("updated", EventKind::AlertUpdated(Box::new(a)))
-                            }
-                            FusionEvent::Resolved(a) => {
-                                ("resolved", EventKind::AlertResolved(Box::new(a)))
-                            }
+                        let routed = match event {
+                            FusionEvent::Opened(a) => Routed::Opened(a),
+                            FusionEvent::Updated(a) => Routed::Updated(a),
+                            FusionEvent::Resolved(a) => Routed::Resolved(a),
                         };
-                        if let EventKind::AlertOpened(a)
-                        | EventKind::AlertUpdated(a)
-                        | EventKind::AlertResolved(a) = &kind
-                        {
-                            tracing::info!(host = a.host.as_deref().unwrap_or("-"), severity = %a.severity, fingerprint = %a.fingerprint, summary = %a.summary, "alert {name}");
-                            telemetry
-                                .alerts
-                                .get_or_create(&ooda_server::telemetry::AlertLabels {
-                                    event: name.to_owned(),
-                                    severity: a.severity.to_string(),
-                                })
-                                .inc();
+                        if route.send(routed).await.is_err() {
+                            tracing::error!("alert router stopped; alert not routed");
                         }
-                        publish(&bus, &telemetry, Event::new(clock.now(), "monitor", kind));
                     }
                 }
                 Err(error) => tracing::error!(%error, "monitoring stage failed on a batch"),
             }
+            let lag_ms = clock.now_ms() - delivery.event.time.timestamp_millis();
+            telemetry
+                .monitor_lag_seconds
+                .set(lag_ms.max(0) as f64 / 1000.0);
             telemetry.watched_series.set(stage.watched_series() as i64);
             // A lost (or regained) shared dedup store is ooda's own problem to report.
             if let Some(change) = redis_dedup.as_ref().and_then(|r| r.take_change()) {
@@ -326,6 +418,9 @@ async fn run_monitor(
                     ),
                 };
                 tracing::warn!(%message, "dedup health changed");
+                telemetry
+                    .dedup_local
+                    .set(i64::from(severity == ooda_core::Severity::Warning));
                 publish(
                     &bus,
                     &telemetry,

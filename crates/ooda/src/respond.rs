@@ -1,0 +1,591 @@
+//! Incident response inside `ooda up`: `alert.opened|updated` events from the bus become
+//! incidents (`ooda_incident::responder::Responder`), investigated with the live probes below,
+//! decided by confidence and acted on only through the governance Gate and its local actuator.
+//!
+//! Everything the responder reads here is read-only: the monitor's [`LiveView`] (latest values,
+//! which alerts still fire), the configured log sources, the deploys file and the inventory.
+//! The Gate is built from the same data directory as `ooda approvals`, `ooda kill-switch` and
+//! `ooda audit`, so a human's vote or the kill switch reach the running agent on its next tick.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use ooda_config::{Config, IncidentConfig, LogSourceConfig};
+use ooda_connect::logs::{LogQuery, LogSource};
+use ooda_core::{ActionRequest, Host, SharedClock, Timestamp};
+use ooda_govern::{Gate, GateParts, Precondition};
+use ooda_incident::actuator::{LocalActuator, LocalConfig};
+use ooda_incident::evidence::{
+    CmdbRecord, DeployFileProbe, LogTemplate, MetricReading, Observation, Probe, ProbeError,
+    ProbeFuture, ProbeQuery,
+};
+use ooda_incident::lifecycle::Incident;
+use ooda_incident::reasoner::{BuiltinReasoner, Case, Reasoner, Report, Tools};
+use ooda_incident::register::Register;
+use ooda_incident::responder::{
+    Notification, Notify, Responder, ResponderConfig, ResponderParts, SignalSource,
+};
+use ooda_incident::Catalogue;
+use ooda_store::Store;
+
+use crate::pipeline::LiveView;
+
+/// The configured log sources as clients (shared by enrichment and the logs probe).
+pub fn log_sources(config: &Config) -> anyhow::Result<Vec<LogSource>> {
+    config
+        .logs
+        .iter()
+        .map(|source| {
+            Ok(match source {
+                LogSourceConfig::File(c) => {
+                    LogSource::File(ooda_connect::logfile::LogFileSource::new(c.clone()))
+                }
+                LogSourceConfig::Loki(c) => LogSource::Loki(
+                    ooda_connect::loki::LokiClient::new(c.clone())
+                        .with_context(|| format!("logs {}", c.name))?,
+                ),
+                LogSourceConfig::Elasticsearch(c) => LogSource::Elasticsearch(
+                    ooda_connect::elasticsearch::ElasticsearchClient::new(c.clone())
+                        .with_context(|| format!("logs {}", c.name))?,
+                ),
+            })
+        })
+        .collect()
+}
+
+/// Everything the incident stage is built from.
+pub struct StageParts<'a> {
+    pub config: &'a Config,
+    /// The agent's one governance home: one audit chain per data directory.
+    pub home: &'a ooda_govern::Home,
+    pub store: Arc<dyn Store>,
+    pub clock: SharedClock,
+    pub live: Arc<LiveView>,
+    pub logs: Vec<LogSource>,
+    /// Hears about self-alerts the stage raises (an LLM reasoner falling back).
+    pub on_fallback: Arc<dyn Fn(String) + Send + Sync>,
+}
+
+/// The running incident pillar: the responder and the Gate it acts through.
+pub struct IncidentStage {
+    pub responder: Arc<Responder>,
+    pub gate: Arc<Gate>,
+}
+
+pub fn build(parts: StageParts<'_>) -> anyhow::Result<IncidentStage> {
+    let StageParts {
+        config,
+        home,
+        store,
+        clock,
+        live,
+        logs,
+        on_fallback,
+    } = parts;
+    let incident = &config.incident;
+    let policy = match &home.config.policy_dir {
+        Some(dir) => ooda_govern::PolicyEngine::load_dir(dir),
+        None => ooda_govern::PolicyEngine::with_defaults(),
+    }
+    .map_err(|problems| {
+        anyhow::anyhow!(
+            "policy: {}",
+            problems
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    })?;
+    let local = local_config(incident);
+    let facts = Arc::new(LiveFacts {
+        clean_allowlist: local.clean_allowlist.clone(),
+        playbook_dir: local.playbook_dir.clone(),
+        register: Register::new(store.clone(), clock.clone()),
+    });
+    let gate = Arc::new(Gate::new(GateParts {
+        config: home.config.clone(),
+        store: store.clone(),
+        audit: home.audit.clone(),
+        policy: Arc::new(policy),
+        actuator: Arc::new(LocalActuator::new(local)),
+        facts: facts.clone(),
+        changes: Arc::new(ooda_govern::EmbeddedChangeRecords::new(
+            store.clone(),
+            clock.clone(),
+        )),
+        notifier: Arc::new(ooda_govern::LogNotifier),
+        clock: clock.clone(),
+    }));
+
+    let catalogue = Catalogue::embedded().context("the incident catalogue")?;
+    let runbooks = ooda_incident::runbook::library::shipped().map_err(|problems| {
+        anyhow::anyhow!(
+            "the shipped runbook library: {}",
+            problems
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    })?;
+    let builtin: Arc<dyn Reasoner> = Arc::new(BuiltinReasoner::new(catalogue.clone()));
+    let reasoner: Arc<dyn Reasoner> = match &config.reasoner {
+        None => builtin,
+        Some(reasoner) => {
+            let redactor = ooda_reason::Redactor::new(&reasoner.redact)
+                .with_literals(reasoner.known_secrets());
+            let llm = ooda_reason::LlmReasoner::new(
+                reasoner.routing().context("reasoner")?,
+                catalogue.clone(),
+                runbooks.clone(),
+                redactor,
+            )
+            .with_limits(reasoner.limits());
+            Arc::new(FallbackWatch {
+                inner: Arc::new(llm),
+                on_fallback,
+            })
+        }
+    };
+
+    let mut probes: Vec<Arc<dyn Probe>> = vec![
+        Arc::new(LiveMetricsProbe { live: live.clone() }),
+        Arc::new(CmdbProbe {
+            hosts: config.hosts.clone(),
+        }),
+    ];
+    if !logs.is_empty() {
+        probes.push(Arc::new(LogsProbe {
+            sources: logs,
+            window: config.enrichment.window.get(),
+            top: 20,
+        }));
+    }
+    if let Some(path) = &incident.deploys_file {
+        probes.push(Arc::new(DeployFileProbe { path: path.clone() }));
+    }
+
+    let responder = Responder::new(ResponderParts {
+        register: Register::new(store.clone(), clock.clone()),
+        catalogue,
+        runbooks,
+        reasoner,
+        index: ooda_incident::triage::default_index().context("the similar-incident index")?,
+        probes,
+        gate: gate.clone(),
+        facts,
+        signals: Arc::new(LiveSignals { live }),
+        notifier: Arc::new(LogNotify),
+        clock,
+        config: ResponderConfig {
+            probe_timeout: incident.probe_timeout.get(),
+            ..ResponderConfig::default()
+        },
+    })
+    .context("starting incident response")?;
+    Ok(IncidentStage {
+        responder: Arc::new(responder),
+        gate,
+    })
+}
+
+fn local_config(incident: &IncidentConfig) -> LocalConfig {
+    let actuator = &incident.actuator;
+    let mut local = LocalConfig {
+        clean_allowlist: actuator.clean_allowlist.clone(),
+        playbook_dir: actuator.playbook_dir.clone(),
+        timeout: actuator.timeout.get(),
+        ..LocalConfig::default()
+    };
+    if actuator.systemd {
+        local = local.with_systemd();
+    }
+    local
+}
+
+/// The incident consumer: alert events in; on every tick, verification, decided approvals,
+/// the kill switch going off, expired approvals.
+pub async fn run(
+    mut subscription: ooda_bus::memory::MemorySubscription,
+    stage: IncidentStage,
+    tick: Duration,
+    telemetry: ooda_server::Telemetry,
+) {
+    use ooda_bus::Subscription;
+    // Intents left open by a crash are settled before anything new runs.
+    let reconciled = tokio::task::block_in_place(|| stage.gate.reconcile());
+    if !reconciled.is_empty() {
+        tracing::warn!(
+            count = reconciled.len(),
+            "reconciled actions a previous run left in flight"
+        );
+    }
+    let mut ticker = tokio::time::interval(tick);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            delivery = subscription.next() => {
+                let Some(delivery) = delivery else { return };
+                if silenced(&delivery.event) {
+                    tracing::info!(event = %delivery.event.id, "alert silenced in alertmanager: no incident");
+                    subscription.ack_now(&delivery);
+                    continue;
+                }
+                telemetry.incident_alerts.inc();
+                match stage.responder.handle_event(&delivery.event).await {
+                    Ok(Some(id)) => tracing::info!(incident = %id, event = %delivery.event.id, "alert handled"),
+                    Ok(None) => {}
+                    Err(error) => tracing::error!(event = %delivery.event.id, %error, "incident response failed on an alert"),
+                }
+                subscription.ack_now(&delivery);
+            }
+            _ = ticker.tick() => {
+                let (responder, gate) = (stage.responder.clone(), stage.gate.clone());
+                // Store reads and actuator runs are blocking: keep them off the async workers.
+                let ticked = tokio::task::spawn_blocking(move || tick_once(&responder, &gate)).await;
+                if let Err(error) = ticked {
+                    tracing::error!(%error, "incident tick task failed");
+                }
+            }
+        }
+    }
+}
+
+fn silenced(event: &ooda_core::Event) -> bool {
+    match &event.kind {
+        ooda_core::EventKind::AlertOpened(a) | ooda_core::EventKind::AlertUpdated(a) => {
+            a.labels.contains_key(crate::route::SILENCED_LABEL)
+        }
+        _ => false,
+    }
+}
+
+fn tick_once(responder: &Responder, gate: &Gate) {
+    let _ = gate.tick();
+    let decided = |approval: u64| {
+        matches!(
+            gate.approvals().current_state(approval),
+            Ok((_, state)) if !matches!(state, ooda_govern::ApprovalState::Pending { .. })
+        )
+    };
+    match responder.resume_waiting(decided) {
+        Ok(changed) => {
+            for (id, state) in changed {
+                tracing::info!(incident = %id, %state, "incident resumed");
+            }
+        }
+        Err(error) => tracing::error!(%error, "resuming waiting incidents failed"),
+    }
+    match responder.tick() {
+        Ok(changed) => {
+            for (id, state) in changed {
+                tracing::info!(incident = %id, %state, "incident verified");
+            }
+        }
+        Err(error) => tracing::error!(%error, "incident verification failed"),
+    }
+}
+
+/// Answers the Gate's questions from configuration and the incident register. An unknown is
+/// `false` (fail closed): ooda has no load-balancer or replication integration yet, so policies
+/// that need those facts keep such actions for a human.
+struct LiveFacts {
+    clean_allowlist: Vec<PathBuf>,
+    playbook_dir: Option<PathBuf>,
+    register: Register,
+}
+
+impl ooda_govern::Facts for LiveFacts {
+    fn precondition(
+        &self,
+        precondition: Precondition,
+        request: &ActionRequest,
+    ) -> Result<bool, String> {
+        Ok(match precondition {
+            Precondition::PathAllowlisted => match &request.action {
+                ooda_core::Action::CleanPath { path } => {
+                    path_allowlisted(&self.clean_allowlist, Path::new(path))
+                }
+                _ => false,
+            },
+            Precondition::TemplateApproved => match (&request.action, &self.playbook_dir) {
+                (ooda_core::Action::RunTemplate { template }, Some(dir)) => {
+                    !template.contains(['/', '\\'])
+                        && !template.contains("..")
+                        && dir.join(format!("{template}.yml")).is_file()
+                }
+                _ => false,
+            },
+            Precondition::ReplicationHealthy
+            | Precondition::PreviousReleaseAvailable
+            | Precondition::HostDrained => false,
+        })
+    }
+
+    fn maintenance_window_open(&self, _host: &str, _now: Timestamp) -> Result<bool, String> {
+        // Windows belong to patch rollout; incident actions do not wait for them.
+        Ok(false)
+    }
+
+    fn active_incidents(&self, host: &str) -> Result<u32, String> {
+        let open = self
+            .register
+            .list()
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .filter(|i| i.host.as_deref() == Some(host) && !i.state.is_terminal())
+            .count();
+        Ok(u32::try_from(open).unwrap_or(u32::MAX))
+    }
+}
+
+/// Whether `path` lies inside one of the allowlisted directories, after resolving `..` and
+/// symlinks (a link out of the scratch directory does not count as inside it).
+pub fn path_allowlisted(allowlist: &[PathBuf], path: &Path) -> bool {
+    let Ok(path) = path.canonicalize() else {
+        return false;
+    };
+    allowlist
+        .iter()
+        .filter_map(|dir| dir.canonicalize().ok())
+        .any(|dir| path.starts_with(&dir))
+}
+
+/// Latest watched values of the incident's host; series of alerts still firing carry the band
+/// the detector expected, the others read as in band (the monitor saw nothing wrong with them).
+struct LiveMetricsProbe {
+    live: Arc<LiveView>,
+}
+
+fn readings(live: &LiveView, host: &str) -> Vec<MetricReading> {
+    let firing: BTreeMap<String, (f64, f64)> = live
+        .open_on(host)
+        .iter()
+        .flat_map(|a| a.members.iter())
+        .map(|m| (m.series.metric.clone(), (m.value, m.expected)))
+        .collect();
+    live.host(host)
+        .into_iter()
+        .map(|(metric, (_, value))| {
+            let (low, high) = match firing.get(&metric) {
+                Some((v, expected)) if v > expected => (f64::MIN, *expected),
+                Some((_, expected)) => (*expected, f64::MAX),
+                None => (f64::MIN, f64::MAX),
+            };
+            MetricReading {
+                metric,
+                value,
+                low,
+                high,
+            }
+            .in_catalogue_terms()
+        })
+        .collect()
+}
+
+impl Probe for LiveMetricsProbe {
+    fn name(&self) -> &str {
+        "metrics"
+    }
+    fn probe<'a>(&'a self, query: &'a ProbeQuery) -> ProbeFuture<'a> {
+        Box::pin(async move {
+            let host = query
+                .host
+                .as_deref()
+                .ok_or_else(|| ProbeError::NotApplicable("the alert names no host".into()))?;
+            let readings = readings(&self.live, host);
+            if readings.is_empty() {
+                return Err(ProbeError::NotApplicable(format!(
+                    "no watched series for host {host}"
+                )));
+            }
+            Ok(Observation::Metrics { readings })
+        })
+    }
+}
+
+/// Whether an incident's alerts still fire: its signals for verification and for the engine's
+/// re-evaluation between runbook steps.
+struct LiveSignals {
+    live: Arc<LiveView>,
+}
+
+impl SignalSource for LiveSignals {
+    fn readings(&self, incident: &Incident) -> Result<Vec<MetricReading>, String> {
+        let host = incident
+            .host
+            .as_deref()
+            .ok_or_else(|| "the incident names no host".to_owned())?;
+        let mut out = Vec::new();
+        for id in &incident.alerts {
+            let Some(alert) = self.live.alert(*id) else {
+                continue;
+            };
+            let latest = self.live.host(host);
+            for member in &alert.members {
+                let value = latest
+                    .get(&member.series.metric)
+                    .map_or(member.value, |(_, v)| *v);
+                let (low, high) = if alert.state == ooda_core::AlertState::Resolved {
+                    (f64::MIN, f64::MAX)
+                } else if member.value > member.expected {
+                    (
+                        f64::MIN,
+                        member
+                            .expected
+                            .min(value - f64::EPSILON.max(value.abs() * 1e-9)),
+                    )
+                } else {
+                    (
+                        member
+                            .expected
+                            .max(value + f64::EPSILON.max(value.abs() * 1e-9)),
+                        f64::MAX,
+                    )
+                };
+                out.push(
+                    MetricReading {
+                        metric: member.series.metric.clone(),
+                        value,
+                        low,
+                        high,
+                    }
+                    .in_catalogue_terms(),
+                );
+            }
+        }
+        if out.is_empty() {
+            return Err(format!(
+                "none of the incident's {} alerts is known to this agent's monitor",
+                incident.alerts.len()
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// The host's inventory record.
+struct CmdbProbe {
+    hosts: Vec<Host>,
+}
+
+impl Probe for CmdbProbe {
+    fn name(&self) -> &str {
+        "cmdb"
+    }
+    fn probe<'a>(&'a self, query: &'a ProbeQuery) -> ProbeFuture<'a> {
+        Box::pin(async move {
+            let name = query
+                .host
+                .as_deref()
+                .ok_or_else(|| ProbeError::NotApplicable("the alert names no host".into()))?;
+            let host = self.hosts.iter().find(|h| h.name == name).ok_or_else(|| {
+                ProbeError::NotApplicable(format!("host {name} is not in the inventory"))
+            })?;
+            Ok(Observation::Cmdb {
+                record: CmdbRecord {
+                    host: host.name.clone(),
+                    class: host.class.0.clone(),
+                    environment: host.environment.as_str().to_owned(),
+                    services: host
+                        .tags
+                        .get("services")
+                        .map(|s| s.split(',').map(|s| s.trim().to_owned()).collect())
+                        .unwrap_or_default(),
+                    owner: host.owner.clone().unwrap_or_default(),
+                },
+            })
+        })
+    }
+}
+
+/// Error lines around the alert from the configured log sources, as templates with counts.
+struct LogsProbe {
+    sources: Vec<LogSource>,
+    window: Duration,
+    top: usize,
+}
+
+impl Probe for LogsProbe {
+    fn name(&self) -> &str {
+        "logs"
+    }
+    fn probe<'a>(&'a self, query: &'a ProbeQuery) -> ProbeFuture<'a> {
+        Box::pin(async move {
+            let window = chrono::Duration::from_std(self.window)
+                .map_err(|e| ProbeError::Failed(format!("window: {e}")))?;
+            let log_query = LogQuery {
+                host: query.host.clone(),
+                service: query.labels.get("service").cloned(),
+                start: query.at - window,
+                end: query.at,
+                limit: 5_000,
+                errors_only: true,
+            };
+            let (lines, errors) =
+                ooda_connect::logs::enrichment(&self.sources, &log_query, self.top).await;
+            if lines.is_empty() && !errors.is_empty() {
+                return Err(ProbeError::Failed(
+                    errors
+                        .iter()
+                        .map(|e| e.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ));
+            }
+            Ok(Observation::Logs {
+                templates: lines
+                    .into_iter()
+                    .map(|l| LogTemplate {
+                        template: l.template,
+                        count: l.count,
+                    })
+                    .collect(),
+            })
+        })
+    }
+}
+
+/// Notifications go to the log (and from there to whatever ships it); a webhook notifier is
+/// configured in governance.
+struct LogNotify;
+
+impl Notify for LogNotify {
+    fn notify(&self, n: &Notification) {
+        tracing::warn!(kind = %n.kind, incident = %n.incident, title = %n.title, "incident notification");
+    }
+}
+
+/// An LLM reasoner whose fallbacks to the built-in reasoner are reported (a self-alert), not
+/// only written in the incident's report.
+struct FallbackWatch {
+    inner: Arc<dyn Reasoner>,
+    on_fallback: Arc<dyn Fn(String) + Send + Sync>,
+}
+
+impl Reasoner for FallbackWatch {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn investigate<'a>(
+        &'a self,
+        case: Case<'a>,
+        tools: &'a Tools,
+    ) -> ooda_incident::reasoner::ReasonFuture<'a> {
+        Box::pin(async move {
+            let incident = case.incident.id;
+            let report: Report = self.inner.investigate(case, tools).await?;
+            if report.reasoner.contains("fallback") {
+                (self.on_fallback)(format!(
+                    "incident {incident}: the LLM reasoner fell back to the built-in one ({})",
+                    report.reasoner
+                ));
+            }
+            Ok(report)
+        })
+    }
+}

@@ -1,0 +1,285 @@
+//! The monitoring pillar end to end against real servers: a real node-exporter scraped by a real
+//! Prometheus (both Debian packages, installed by scripts/test, on free loopback ports), watched
+//! by the real `ooda up` through the Prometheus HTTP API after a backfill. A real filesystem on
+//! this host (a loop-mounted ext4 image) fills up: ooda must raise one alert for it, enriched with
+//! the error lines the "application" logged meanwhile, hand it to incident response, and resolve
+//! it when the space is freed. Alertmanager (also real) receives the alert ooda pushes.
+//!
+//! Needs root for `mount -o loop` (CI runs as root; scripts/test installs as root too).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{Agent, BIN};
+use ooda_connect::testkit::{self, Server};
+
+/// A small ext4 filesystem on a loop device, unmounted on drop.
+struct LoopFs {
+    mount: PathBuf,
+}
+
+impl LoopFs {
+    fn new(dir: &Path, megabytes: u64) -> LoopFs {
+        let image = dir.join("fs.img");
+        let mount = dir.join("mnt");
+        std::fs::create_dir_all(&mount).unwrap();
+        let file = std::fs::File::create(&image).unwrap();
+        file.set_len(megabytes * 1024 * 1024).unwrap();
+        run("mkfs.ext4", &["-q", "-F", image.to_str().unwrap()]);
+        run(
+            "mount",
+            &[
+                "-o",
+                "loop",
+                image.to_str().unwrap(),
+                mount.to_str().unwrap(),
+            ],
+        );
+        LoopFs { mount }
+    }
+
+    /// Fills the filesystem to about `percent` % used (of what df reports as the total).
+    fn fill_to(&self, percent: f64) {
+        let stat = rustix::fs::statvfs(&self.mount).unwrap();
+        let total = stat.f_blocks * stat.f_frsize;
+        let avail = stat.f_bavail * stat.f_frsize;
+        let used = total - avail;
+        let want = (total as f64 * percent / 100.0) as u64;
+        let extra = want.saturating_sub(used);
+        std::fs::write(self.mount.join("ballast"), vec![0u8; extra as usize]).unwrap();
+        run("sync", &[]);
+    }
+
+    fn free(&self) {
+        let _ = std::fs::remove_file(self.mount.join("ballast"));
+        run("sync", &[]);
+    }
+}
+
+impl Drop for LoopFs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.mount).status();
+    }
+}
+
+fn run(program: &str, args: &[&str]) {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed (this test needs root for a loop mount): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn json_lines(args: &[&str], data: &Path) -> Vec<serde_json::Value> {
+    let out = Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let text = text.trim();
+    if text.starts_with('[') {
+        serde_json::from_str::<Vec<serde_json::Value>>(text).unwrap()
+    } else {
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+fn wait_until<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    // Bounds a hang only; nothing asserts how fast it happens.
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Alerts about our loop filesystem.
+fn disk_alerts(data: &Path, mount: &Path, all: bool) -> Vec<serde_json::Value> {
+    let mut args = vec!["alerts", "list", "--json"];
+    if all {
+        args.push("--all");
+    }
+    let needle = mount.display().to_string();
+    json_lines(&args, data)
+        .into_iter()
+        .filter(|a| {
+            a["members"].as_array().is_some_and(|members| {
+                members.iter().any(|m| {
+                    m["series"]["metric"]
+                        .as_str()
+                        .is_some_and(|s| s.contains(&needle))
+                })
+            })
+        })
+        .collect()
+}
+
+fn alertmanager() -> Server {
+    Server::start(
+        "prometheus-alertmanager",
+        "prometheus-alertmanager",
+        |port, dir| {
+            let config = dir.join("alertmanager.yml");
+            std::fs::write(
+                &config,
+                "route:\n  receiver: none\n  group_wait: 1s\nreceivers:\n  - name: none\n",
+            )
+            .unwrap();
+            vec![
+                format!("--config.file={}", config.display()),
+                format!("--web.listen-address=127.0.0.1:{port}"),
+                format!("--storage.path={}", dir.join("data").display()),
+                "--cluster.listen-address=".into(),
+            ]
+        },
+        "/-/ready",
+    )
+}
+
+#[test]
+fn a_filling_disk_seen_through_prometheus_is_one_enriched_alert_then_resolved() {
+    let dir = tempfile::tempdir().unwrap();
+    let fs = LoopFs::new(dir.path(), 64);
+    let exporter = testkit::node_exporter();
+    let prometheus = testkit::prometheus_scraping(exporter.port);
+    let alertmanager = alertmanager();
+
+    // The "application" log that enrichment reads for host 127.0.0.1.
+    let app_log = dir.path().join("app.log");
+    std::fs::write(&app_log, "app started\n").unwrap();
+    let config = dir.path().join("ooda.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"version = 1
+[[sources]]
+kind = "prometheus"
+name = "prom"
+url = "{prom}"
+interval = "1s"
+backfill = "10m"
+backfill_step = "1s"
+
+[[logs]]
+kind = "file"
+name = "app"
+paths = ["{log}"]
+journald = false
+host = "127.0.0.1"
+
+[alertmanager]
+name = "am"
+url = "{am}"
+
+[monitor.fusion]
+window = "3s"
+"#,
+            prom = prometheus.url(),
+            log = app_log.display(),
+            am = alertmanager.url(),
+        ),
+    )
+    .unwrap();
+    // Let Prometheus gather a little history for the backfill.
+    wait_until("prometheus to have scraped our filesystem", || {
+        let url = format!(
+            "{}/api/v1/query?query=node_filesystem_size_bytes",
+            prometheus.url()
+        );
+        let body = reqwest::blocking::get(url).ok()?.text().ok()?;
+        body.contains(&fs.mount.display().to_string()).then_some(())
+    });
+
+    let data = dir.path().join("data");
+    let agent = Agent::start_with(&data, &["--config", config.to_str().unwrap()]);
+    agent.wait_for("a few prometheus rounds", |s| {
+        s["sources"][0]["samples_last_round"].as_u64().unwrap_or(0) > 0
+    });
+    assert!(
+        disk_alerts(&data, &fs.mount, true).is_empty(),
+        "an empty filesystem raises nothing"
+    );
+
+    // The burst: the filesystem fills and the application complains.
+    fs.fill_to(97.0);
+    let mut log = std::fs::read_to_string(&app_log).unwrap();
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
+    for i in 0..50 {
+        log.push_str(&format!(
+            "{now} ERROR write /data/chunk-{i}: No space left on device\n"
+        ));
+    }
+    std::fs::write(&app_log, log).unwrap();
+
+    let firing = wait_until("the disk alert", || {
+        let alerts = disk_alerts(&data, &fs.mount, false);
+        (!alerts.is_empty()).then_some(alerts)
+    });
+    assert_eq!(firing.len(), 1, "one alert for the filesystem: {firing:#?}");
+    let alert = &firing[0];
+    assert_eq!(alert["host"], "127.0.0.1");
+    let enrichment = alert["enrichment"].as_array().unwrap();
+    let no_space = enrichment
+        .iter()
+        .find(|l| {
+            l["template"]
+                .as_str()
+                .is_some_and(|t| t.contains("No space left on device"))
+        })
+        .unwrap_or_else(|| panic!("enriched with the log errors: {alert:#}"));
+    assert_eq!(
+        no_space["count"], 50,
+        "50 lines are one template: {no_space}"
+    );
+
+    // Incident response picked it up.
+    let incidents = wait_until("an incident for the alert", || {
+        let list = json_lines(&["incidents", "list", "--json"], &data);
+        (!list.is_empty()).then_some(list)
+    });
+    assert_eq!(incidents[0]["host"], "127.0.0.1", "{incidents:#?}");
+
+    // Alertmanager got ooda's alert.
+    let pushed = wait_until("the alert in alertmanager", || {
+        let body = reqwest::blocking::get(format!("{}/api/v2/alerts", alertmanager.url()))
+            .ok()?
+            .text()
+            .ok()?;
+        let alerts: Vec<serde_json::Value> = serde_json::from_str(&body).ok()?;
+        alerts
+            .into_iter()
+            .find(|a| a["labels"]["host"] == "127.0.0.1")
+    });
+    assert_eq!(pushed["status"]["state"], "active", "{pushed:#}");
+
+    // The burst stops: the alert resolves.
+    fs.free();
+    wait_until("the alert to resolve", || {
+        disk_alerts(&data, &fs.mount, false)
+            .is_empty()
+            .then_some(())
+    });
+    let all = disk_alerts(&data, &fs.mount, true);
+    assert_eq!(all.len(), 1, "still one alert, now resolved: {all:#?}");
+    assert_eq!(all[0]["state"], "resolved");
+    drop(agent);
+}
