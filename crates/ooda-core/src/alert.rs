@@ -58,6 +58,36 @@ pub struct Anomaly {
     pub kind: AlertKind,
     /// One line a person can read: what deviated, by how much, against what.
     pub explanation: String,
+    /// The series' capacity forecast when the anomaly was raised: the predicted saturation and
+    /// its band for `forecast` anomalies, or why the series has none (no capacity, too little
+    /// history, no trend). Absent from detectors that do not forecast.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<Forecast>,
+}
+
+/// A capacity forecast for one series: when it is predicted to reach its limit, or why nothing
+/// is predicted. Made by the monitoring engine's `forecast` module.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Forecast {
+    /// The value the series must not reach (a capacity, or 0 for free space); `None` when the
+    /// series has no known limit.
+    pub limit: Option<f64>,
+    /// Predicted saturation with its band; `None` when none is predicted.
+    pub saturation: Option<Saturation>,
+    /// One line a person can read: what was predicted from what, or why nothing was.
+    pub note: String,
+}
+
+/// When a series is predicted to reach its limit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Saturation {
+    /// The central estimate.
+    pub at: Timestamp,
+    /// The band (about 90 %): the earliest and latest plausible times.
+    pub earliest: Timestamp,
+    pub latest: Timestamp,
+    /// The trend toward the limit, in the series' units per hour (signed).
+    pub rate_per_hour: f64,
 }
 
 /// Lifecycle of an alert as routed on the bus.
@@ -88,6 +118,16 @@ pub struct Alert {
     /// Log lines and other context attached by enrichment, as template → count.
     #[serde(default)]
     pub enrichment: Vec<EnrichmentLine>,
+}
+
+impl Alert {
+    /// The forecast of a `forecast` alert's leading member (its predicted saturation and band).
+    pub fn forecast(&self) -> Option<&Forecast> {
+        self.members
+            .iter()
+            .filter(|m| m.kind == AlertKind::Forecast)
+            .find_map(|m| m.forecast.as_ref())
+    }
 }
 
 /// One clustered log template with its count, attached to an alert.

@@ -19,7 +19,7 @@ pub use action::{
     Action, ActionId, ActionKind, ActionRequest, ChangeDraft, ChangeError, ChangeRecords,
     ChangeRef, ChangeStatus, Principal, RiskClass,
 };
-pub use alert::{Alert, AlertKind, AlertState, Anomaly};
+pub use alert::{Alert, AlertKind, AlertState, Anomaly, Forecast, Saturation};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock, Timestamp};
 pub use event::{Event, EventKind, EVENT_SCHEMA_VERSION};
 pub use host::{Environment, Host, HostClass};

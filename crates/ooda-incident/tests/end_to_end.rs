@@ -276,6 +276,7 @@ fn disk_alert(f: &Fixture, value: f64, metric: &str, summary: &str) -> Alert {
             severity: Severity::Warning,
             kind: AlertKind::Threshold,
             explanation: format!("{metric} {value} above 85"),
+            forecast: None,
         }],
         labels,
         opened_at: now,

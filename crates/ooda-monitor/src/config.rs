@@ -24,6 +24,8 @@ pub struct MonitorConfig {
     pub precursor: PrecursorConfig,
     pub fusion: FusionConfig,
     pub grouping: GroupingConfig,
+    /// Capacity forecasting: time to saturation for series that have a limit.
+    pub forecast: ForecastConfig,
     /// Days that do not look like ordinary days (month-end, holidays, launches).
     pub calendar: Vec<CalendarEvent>,
     /// Metric name → class, overriding the class guessed from the name.
@@ -116,6 +118,7 @@ impl MonitorConfig {
                 format!("expected 1..=4, found {}", self.correlation.peers),
             );
         }
+        self.forecast.check()?;
         for (i, event) in self.calendar.iter().enumerate() {
             if let Some(days) = event.month_end_days {
                 if !(1..=7).contains(&days) {
@@ -488,6 +491,143 @@ impl Default for FusionConfig {
             topology: BTreeMap::new(),
         }
     }
+}
+
+/// Capacity forecasting (see the `forecast` module for the method).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ForecastConfig {
+    pub enabled: bool,
+    /// Samples are averaged over buckets this long before the trend is fitted.
+    #[serde(with = "duration_text")]
+    pub bucket: Duration,
+    /// How much history the trend is fitted on (older buckets are forgotten).
+    #[serde(with = "duration_text")]
+    pub window: Duration,
+    /// A series needs this much history before its first forecast: less than a day cannot tell
+    /// a daily swing from a trend.
+    #[serde(with = "duration_text")]
+    pub min_history: Duration,
+    /// After a level shift (a clean-up, a sudden fill) the trend is refitted on what came after
+    /// it once this much has been seen; before that, the previous slope is carried over.
+    #[serde(with = "duration_text")]
+    pub min_history_after_shift: Duration,
+    /// Never predict further ahead than this, nor further than the history behind the forecast.
+    #[serde(with = "duration_text")]
+    pub max_lookahead: Duration,
+    /// Horizons for classes without their own.
+    pub default_horizon: ForecastHorizon,
+    /// Horizons per metric class.
+    pub horizons: BTreeMap<MetricClass, ForecastHorizon>,
+    /// Limits of series the engine cannot infer one for (metric name → limit). Usage in percent
+    /// saturates at 100 and free space at 0 without being listed here.
+    pub capacities: BTreeMap<String, Capacity>,
+}
+
+impl Default for ForecastConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            bucket: Duration::from_secs(15 * 60),
+            window: Duration::from_secs(4 * 86_400),
+            min_history: Duration::from_secs(86_400),
+            min_history_after_shift: Duration::from_secs(2 * 3600),
+            max_lookahead: Duration::from_secs(7 * 86_400),
+            default_horizon: ForecastHorizon::default(),
+            horizons: BTreeMap::new(),
+            capacities: BTreeMap::new(),
+        }
+    }
+}
+
+impl ForecastConfig {
+    /// The horizons of a class: its own, else the default.
+    pub fn horizon(&self, class: MetricClass) -> ForecastHorizon {
+        self.horizons
+            .get(&class)
+            .copied()
+            .unwrap_or(self.default_horizon)
+    }
+
+    fn check(&self) -> Result<(), MonitorError> {
+        let bad = |path: String, reason: String| Err(MonitorError::Config { path, reason });
+        if self.bucket < Duration::from_secs(60) {
+            return bad(
+                "forecast.bucket".into(),
+                format!("expected at least 1m, found {:?}", self.bucket),
+            );
+        }
+        if self.window < self.min_history || self.window < 4 * self.bucket {
+            return bad(
+                "forecast.window".into(),
+                "expected at least min_history and at least 4 buckets".into(),
+            );
+        }
+        if self.window.as_secs() / self.bucket.as_secs().max(1) > 2048 {
+            return bad(
+                "forecast.window".into(),
+                "expected at most 2048 buckets per window (make the bucket longer)".into(),
+            );
+        }
+        if self.min_history_after_shift < 2 * self.bucket {
+            return bad(
+                "forecast.min_history_after_shift".into(),
+                "expected at least two buckets".into(),
+            );
+        }
+        let mut horizons = vec![("forecast.default_horizon".to_string(), self.default_horizon)];
+        for (class, h) in &self.horizons {
+            horizons.push((format!("forecast.horizons.{class}"), *h));
+        }
+        for (path, h) in horizons {
+            if h.critical > h.warning || h.warning.is_zero() {
+                return bad(
+                    path,
+                    format!(
+                        "expected 0 < critical <= warning, found warning {:?}, critical {:?}",
+                        h.warning, h.critical
+                    ),
+                );
+            }
+        }
+        for (name, c) in &self.capacities {
+            if !c.limit.is_finite() || c.direction == Direction::Both {
+                return bad(
+                    format!("forecast.capacities.{name}"),
+                    "expected a finite limit and direction high (rising to it) or low (falling to it)"
+                        .into(),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How far ahead a predicted saturation raises a warning and a critical forecast alert.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ForecastHorizon {
+    #[serde(with = "duration_text")]
+    pub warning: Duration,
+    #[serde(with = "duration_text")]
+    pub critical: Duration,
+}
+
+impl Default for ForecastHorizon {
+    fn default() -> Self {
+        Self {
+            warning: Duration::from_secs(6 * 3600),
+            critical: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// A configured limit: the value, and whether the series rises (`high`) or falls (`low`) to it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capacity {
+    pub limit: f64,
+    pub direction: Direction,
 }
 
 /// Alertmanager's grouping timers, with its defaults.

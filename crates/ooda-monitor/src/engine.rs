@@ -2,11 +2,12 @@
 //! verdict per row of simultaneous samples. The live pipeline, `ooda detect` and the lab all
 //! drive this; it never reads a clock of its own (rows carry their time) and never does I/O.
 
-use ooda_core::{AlertKind, Anomaly, Labels, MetricClass, SeriesKey};
+use ooda_core::{AlertKind, Anomaly, Forecast, Labels, MetricClass, SeriesKey};
 
 use crate::calendar::Calendar;
-use crate::config::MonitorConfig;
+use crate::config::{ForecastHorizon, MonitorConfig};
 use crate::correlation::Relations;
+use crate::forecast::{limit_for, Forecaster};
 use crate::score::{guess_class, unit_score, Level};
 use crate::series::{SeriesContext, SeriesDetector};
 
@@ -34,6 +35,22 @@ pub struct RowVerdict {
     pub level: Level,
     /// Implicated series, strongest first.
     pub members: Vec<Member>,
+    /// Series predicted to saturate within their class's horizon. Kept apart from `members`:
+    /// a forecast is not a deviation and does not make the host abnormal.
+    pub forecasts: Vec<ForecastMember>,
+}
+
+/// A series whose forecast alert fires in this row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForecastMember {
+    pub series: usize,
+    pub level: Level,
+    pub value: f64,
+    pub forecast: Forecast,
+    /// Hours until the central estimate.
+    pub hours_left: f64,
+    /// The class's warning horizon in hours.
+    pub horizon_hours: f64,
 }
 
 /// The monitor of one host with a fixed set of series.
@@ -58,6 +75,9 @@ pub struct HostMonitor {
     last_z: Vec<f64>,
     keep_firing_ms: i64,
     last_deviating_ms: i64,
+    /// Per series: its forecaster, or why it has none.
+    forecasters: Vec<Result<Forecaster, String>>,
+    horizons: Vec<ForecastHorizon>,
 }
 
 impl HostMonitor {
@@ -79,7 +99,26 @@ impl HostMonitor {
             .collect();
         let series = contexts.iter().map(SeriesDetector::new).collect();
         let n = names.len();
+        let forecasters = names
+            .iter()
+            .zip(&classes)
+            .map(|(name, &class)| {
+                if !config.forecast.enabled {
+                    return Err(
+                        "forecasting is disabled ([monitor.forecast] enabled = false)".into(),
+                    );
+                }
+                limit_for(name, class, &config.forecast)
+                    .map(|limit| Forecaster::new(limit, &config.forecast))
+            })
+            .collect();
+        let horizons = classes
+            .iter()
+            .map(|&c| config.forecast.horizon(c))
+            .collect();
         Self {
+            forecasters,
+            horizons,
             host: host.into(),
             relations: (config.correlation.enabled && n >= 2).then(|| Relations::new(n)),
             names,
@@ -150,6 +189,9 @@ impl HostMonitor {
                 continue;
             };
             self.row_values[i] = x;
+            if let Ok(f) = &mut self.forecasters[i] {
+                f.observe(time_ms, x);
+            }
             let context = &self.contexts[i];
             if let Some(v) =
                 self.series[i].observe(time_ms, x, &self.calendar, context, host_normal)
@@ -216,7 +258,47 @@ impl HostMonitor {
         if verdict.level > Level::Ok && !was_abnormal {
             self.abnormal_since = time_ms;
         }
+        for (i, f) in self.forecasters.iter_mut().enumerate() {
+            let Ok(f) = f else { continue };
+            let horizon = self.horizons[i];
+            let level = f.level(time_ms, horizon);
+            if let (true, Some((at_ms, _, _))) = (level > Level::Ok, f.saturation_ms()) {
+                verdict.forecasts.push(ForecastMember {
+                    series: i,
+                    level,
+                    value: self.row_values[i],
+                    forecast: f.forecast(),
+                    hours_left: (at_ms.saturating_sub(time_ms)) as f64 / 3_600_000.0,
+                    horizon_hours: horizon.warning.as_secs_f64() / 3600.0,
+                });
+            }
+        }
         verdict
+    }
+
+    /// The capacity forecast of one series now: its predicted saturation, or why there is none.
+    pub fn forecast(&self, series: usize) -> Forecast {
+        match self.forecasters.get(series) {
+            Some(Ok(f)) => f.forecast(),
+            Some(Err(reason)) => Forecast {
+                limit: None,
+                saturation: None,
+                note: reason.clone(),
+            },
+            None => Forecast {
+                limit: None,
+                saturation: None,
+                note: format!("no series {series}"),
+            },
+        }
+    }
+
+    /// Bytes of forecaster state per series (0 for series without a limit).
+    pub fn forecast_bytes(&self) -> Vec<usize> {
+        self.forecasters
+            .iter()
+            .map(|f| f.as_ref().map_or(0, Forecaster::state_bytes))
+            .collect()
     }
 
     /// Host rule: abnormal when the deviating series add up to `min_series` (a static-limit
@@ -290,12 +372,13 @@ impl HostMonitor {
             score: unit_score(evidence, 1.0),
             level,
             members,
+            forecasts: Vec::new(),
         }
     }
 
     /// The members of a verdict as core [`Anomaly`] values, with one readable line each.
     pub fn anomalies(&self, time_ms: i64, verdict: &RowVerdict) -> Vec<Anomaly> {
-        verdict
+        let mut anomalies: Vec<Anomaly> = verdict
             .members
             .iter()
             .map(|m| {
@@ -345,9 +428,31 @@ impl HostMonitor {
                     severity: m.level.severity().unwrap_or(ooda_core::Severity::Info),
                     kind: m.kind,
                     explanation,
+                    forecast: Some(self.forecast(m.series)),
                 }
             })
-            .collect()
+            .collect();
+        for f in &verdict.forecasts {
+            let name = &self.names[f.series];
+            anomalies.push(Anomaly {
+                series: SeriesKey::new(name.clone(), Labels::new().with("host", self.host.clone())),
+                time: ooda_core::clock::from_millis(time_ms),
+                value: f.value,
+                expected: f.forecast.limit.unwrap_or(f64::NAN),
+                // Horizon over time left: 1 at the warning horizon, rising as saturation nears.
+                score: f.horizon_hours / f.hours_left.max(1.0 / 60.0),
+                severity: f.level.severity().unwrap_or(ooda_core::Severity::Warning),
+                kind: AlertKind::Forecast,
+                explanation: format!(
+                    "{name} = {} is forecast to reach its limit in {:.1} h: {}",
+                    short(f.value),
+                    f.hours_left,
+                    f.forecast.note
+                ),
+                forecast: Some(f.forecast.clone()),
+            });
+        }
+        anomalies
     }
 }
 
@@ -362,6 +467,7 @@ fn short(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ooda_core::Alert;
 
     const FIVE_MIN: i64 = 300_000;
 
@@ -422,6 +528,59 @@ mod tests {
             .expect("explained")
             .explanation;
         assert!(text.contains("predicted from cpu = 22"), "{text}");
+    }
+
+    #[test]
+    fn a_filling_filesystem_raises_one_forecast_alert_that_clears_after_the_clean_up() {
+        use crate::dedup::MemoryDedup;
+        use crate::fusion::{Fusion, FusionEvent};
+        let config = MonitorConfig::default();
+        let names = vec!["filesystem_free_percent".into(), "cpu_busy_percent".into()];
+        let mut host = HostMonitor::new("db-1", names, &config);
+        let mut fusion = Fusion::new(&config);
+        let dedup = MemoryDedup::new();
+        let mut events = Vec::new();
+        let mut t = 0;
+        let mut free = 70.0;
+        // 1 %/h with a daily swing: zero after ~70 h; the clean-up comes at 3 % free.
+        while free > 3.0 {
+            let hour = t as f64 / 3_600_000.0;
+            let swing = 2.0 * (hour / 24.0 * std::f64::consts::TAU).sin();
+            let cpu = 30.0 + ((t / FIVE_MIN) % 7) as f64;
+            let v = host.observe_row(t, &[Some(free + swing), Some(cpu)]);
+            let anomalies = host.anomalies(t, &v);
+            events.extend(fusion.ingest(t, anomalies, &dedup).expect("ingest"));
+            events.extend(fusion.tick(t));
+            free -= 1.0 / 12.0;
+            t += FIVE_MIN;
+        }
+        let opened: Vec<&Alert> = events
+            .iter()
+            .filter_map(|e| match e {
+                FusionEvent::Opened(a) if a.kind == AlertKind::Forecast => Some(a),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(opened.len(), 1, "{events:?}");
+        let forecast = opened[0].forecast().expect("carries the forecast");
+        let saturation = forecast.saturation.as_ref().expect("a predicted time");
+        assert!(saturation.earliest <= saturation.at && saturation.at <= saturation.latest);
+        assert!(opened[0].labels.contains_key("saturates_at"));
+        assert_eq!(host.forecast(1).limit, None, "cpu has no capacity");
+        assert!(host.forecast(1).note.contains("no capacity"));
+        // Clean-up back to 60 % free: the forecast recedes and fusion resolves the alert.
+        let mut resolved = false;
+        for _ in 0..24 {
+            let v = host.observe_row(t, &[Some(60.0), Some(31.0)]);
+            let anomalies = host.anomalies(t, &v);
+            fusion.ingest(t, anomalies, &dedup).expect("ingest");
+            resolved |= fusion
+                .tick(t)
+                .iter()
+                .any(|e| matches!(e, FusionEvent::Resolved(a) if a.kind == AlertKind::Forecast));
+            t += FIVE_MIN;
+        }
+        assert!(resolved);
     }
 
     #[test]

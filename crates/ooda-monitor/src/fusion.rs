@@ -99,18 +99,36 @@ impl Fusion {
         anomalies: Vec<Anomaly>,
         dedup: &dyn Dedup,
     ) -> Result<Vec<FusionEvent>, MonitorError> {
-        let mut by_root: BTreeMap<String, Vec<Anomaly>> = BTreeMap::new();
+        // A forecast is its own alert per series (never fused into a deviation's compound
+        // alert: it is about the future, and a runbook acts on it alone).
+        let mut by_root: BTreeMap<String, (String, Vec<Anomaly>)> = BTreeMap::new();
         for a in anomalies {
             let host = a.series.host().unwrap_or("").to_string();
-            by_root.entry(self.root(&host)).or_default().push(a);
+            let (key, root) = if a.kind == AlertKind::Forecast {
+                (forecast_key(&host, &a.series.metric), host)
+            } else {
+                let root = self.root(&host);
+                (root.clone(), root)
+            };
+            by_root
+                .entry(key)
+                .or_insert_with(|| (root, Vec::new()))
+                .1
+                .push(a);
         }
         let mut events = Vec::new();
-        for (root, batch) in by_root {
-            match self.open.get_mut(&root) {
+        for (key, (root, batch)) in by_root {
+            match self.open.get_mut(&key) {
                 Some(open) => {
                     let before = (open.alert.members.len(), open.alert.severity);
                     for a in batch {
-                        merge_member(&mut open.alert.members, a);
+                        if a.kind == AlertKind::Forecast {
+                            // The newest forecast replaces the old one, stronger or not.
+                            open.alert.members.retain(|m| m.series != a.series);
+                            open.alert.members.push(a);
+                        } else {
+                            merge_member(&mut open.alert.members, a);
+                        }
                     }
                     open.last_ms = now_ms;
                     let classes = &self.classes;
@@ -151,7 +169,7 @@ impl Fusion {
                         events.push(FusionEvent::Opened(alert.clone()));
                     }
                     self.open.insert(
-                        root,
+                        key,
                         OpenAlert {
                             alert,
                             last_ms: now_ms,
@@ -185,6 +203,11 @@ impl Fusion {
         }
         events
     }
+}
+
+/// The open-alert key of a series' forecast; never a host name, so topology never fuses into it.
+fn forecast_key(host: &str, metric: &str) -> String {
+    format!("{host}\u{1f}forecast\u{1f}{metric}")
 }
 
 /// Keeps one member per series: the strongest.
@@ -234,6 +257,23 @@ fn refresh(alert: &mut Alert, now_ms: i64, classes: &BTreeMap<String, MetricClas
     alert.severity = combined_severity(&alert.members);
     alert.updated_at = ooda_core::clock::from_millis(now_ms);
     alert.probable_cause = Some(probable_cause(&alert.members, classes));
+    if alert.kind == AlertKind::Forecast {
+        let saturation = alert.forecast().and_then(|f| f.saturation.clone());
+        if let Some(s) = saturation {
+            for (key, at) in [
+                ("saturates_at", s.at),
+                ("saturates_earliest", s.earliest),
+                ("saturates_latest", s.latest),
+            ] {
+                alert.labels.insert(key.to_string(), at.to_rfc3339());
+            }
+        }
+        if let Some(m) = alert.members.first() {
+            alert
+                .labels
+                .insert("metric".to_string(), m.series.metric.clone());
+        }
+    }
     let lead = alert
         .members
         .first()
@@ -319,6 +359,7 @@ mod tests {
             severity,
             kind,
             explanation: format!("{metric} deviates"),
+            forecast: None,
         }
     }
 

@@ -15,6 +15,7 @@ pub mod dedup;
 pub mod detect;
 pub mod engine;
 mod error;
+pub mod forecast;
 pub mod fusion;
 pub mod grouping;
 pub mod precursor;

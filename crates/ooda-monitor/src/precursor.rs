@@ -249,6 +249,7 @@ impl PrecursorWatch {
                 m.similarity,
                 m.onset_order.join(" → ")
             ),
+            forecast: None,
         }
     }
 }

@@ -40,6 +40,7 @@ fn anomaly(host: &str, metric: &str, at_ms: i64) -> Anomaly {
         severity: Severity::Warning,
         kind: AlertKind::Baseline,
         explanation: format!("{metric} on {host} far above baseline"),
+        forecast: None,
     }
 }
 
