@@ -126,6 +126,7 @@ pub fn run(_args: DoctorArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             }),
         });
     }
+    checks.extend(integration_checks(&config));
     print(&checks);
     Ok(if checks.iter().all(|c| c.ok) {
         ExitCode::SUCCESS
@@ -211,6 +212,95 @@ fn data_dir_checks(global: &GlobalArgs, config: &Config) -> Vec<Check> {
 }
 
 /// Runs one async check to completion (doctor is otherwise synchronous).
+/// Dedup, log sources, Alertmanager, the actuator's allowlist and the reasoner's models: each
+/// configured integration is asked something harmless and read-only.
+fn integration_checks(config: &Config) -> Vec<Check> {
+    let mut checks = Vec::new();
+    if let ooda_config::DedupConfig::Redis(redis) = &config.dedup {
+        let dedup = ooda_connect::redis::RedisDedup::new(redis.clone());
+        checks.push(match dedup.ping() {
+            Ok(()) => Check::pass("dedup (redis)", format!("{} answers PING", redis.address)),
+            Err(e) => Check::fail("dedup (redis)", e.to_string()),
+        });
+    }
+    match crate::respond::log_sources(config) {
+        Err(e) => checks.push(Check::fail("logs", format!("{e:#}"))),
+        Ok(sources) => {
+            for (i, source) in sources.iter().enumerate() {
+                let name = format!("logs[{i}] {}", source.name());
+                let now = SystemClock.now();
+                let query = ooda_connect::logs::LogQuery {
+                    host: None,
+                    service: None,
+                    start: now - chrono::Duration::minutes(5),
+                    end: now,
+                    limit: 10,
+                    errors_only: false,
+                };
+                checks.push(block_on(async {
+                    match source.fetch(&query).await {
+                        Ok(batch) => Check::pass(
+                            name,
+                            format!(
+                                "answered with {} lines of the last 5 minutes{}",
+                                batch.lines.len(),
+                                if batch.warnings.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(" ({})", batch.warnings.join("; "))
+                                }
+                            ),
+                        ),
+                        Err(e) => Check::fail(name, e.to_string()),
+                    }
+                }));
+            }
+        }
+    }
+    if let Some(am) = &config.alertmanager {
+        let name = format!("alertmanager {}", am.name);
+        checks.push(block_on(async {
+            match ooda_connect::alertmanager::AlertmanagerClient::new(am.clone()) {
+                Err(e) => Check::fail(name, e.to_string()),
+                Ok(client) => match client.silence_list().await {
+                    Ok(silences) => Check::pass(
+                        name,
+                        format!("{} answers ({} silences)", am.url, silences.len()),
+                    ),
+                    Err(e) => Check::fail(name, e.to_string()),
+                },
+            }
+        }));
+    }
+    for dir in &config.incident.actuator.clean_allowlist {
+        let name = format!("incident.actuator.clean_allowlist {}", dir.display());
+        checks.push(if dir.is_dir() {
+            Check::pass(name, "directory exists")
+        } else {
+            Check::fail(name, "not a directory: clean_path can never run there")
+        });
+    }
+    if let Some(reasoner) = &config.reasoner {
+        for (model, spec) in &reasoner.models {
+            let name = format!("reasoner.models.{model}");
+            checks.push(match spec.api_key.as_ref().map(|k| (k, k.reveal())) {
+                Some((key, Err(e))) => Check::fail(name, format!("{}: {e}", key.describe())),
+                _ => Check::pass(
+                    name,
+                    format!(
+                        "{} via {}",
+                        spec.model,
+                        spec.url
+                            .as_ref()
+                            .map_or("https://api.anthropic.com", |u| u.as_str())
+                    ),
+                ),
+            });
+        }
+    }
+    checks
+}
+
 fn block_on(check: impl std::future::Future<Output = Check>) -> Check {
     match tokio::runtime::Builder::new_current_thread()
         .enable_all()
