@@ -54,3 +54,6 @@ pub mod logfile;
 
 #[cfg(feature = "notify")]
 pub mod notify;
+
+#[cfg(feature = "awx")]
+pub mod awx;
