@@ -530,6 +530,9 @@ impl RolloutEngine {
         self.start_rollback(r, i, now, reason)
     }
 
+    /// The patch itself failed (the executor said so): halt and hand the host to a human. No
+    /// automatic rollback: the executor may have stopped before changing anything (an AWX job
+    /// cancelled at launch), and a second change on a host in an unknown state is not safer.
     fn on_patch_failed(
         &self,
         r: &mut Rollout,
@@ -538,10 +541,7 @@ impl RolloutEngine {
         detail: &str,
     ) -> Result<(), RolloutError> {
         let host = r.hosts[i].host.clone();
-        let reason = format!("patch of {host} failed: {detail}");
-        r.log(now, Some(&host), reason.clone());
-        self.halt(r, now, &reason);
-        self.start_rollback(r, i, now, reason)
+        self.fail_host(r, i, now, format!("patch of {host} failed: {detail}"))
     }
 
     /// Marks the host as needing a human, halts and escalates.

@@ -11,6 +11,7 @@
 //! patched twice. This module must never hold an actuator.
 
 pub mod engine;
+pub mod executor;
 pub mod facts;
 pub mod plan;
 pub mod ports;

@@ -223,6 +223,23 @@ pub fn open_agent_with(
     crash_on: Option<&str>,
     wrap: impl FnOnce(Arc<Gate>) -> Arc<dyn ActionGate>,
 ) -> Agent {
+    let clock_handle: SharedClock = Arc::new(clock.clone());
+    let actuator = Arc::new(RecordingActuator {
+        path: executions_path(dir),
+        clock: clock_handle,
+        crash_on: crash_on.map(str::to_owned),
+    });
+    open_agent_acting(dir, clock, fleet, actuator, wrap)
+}
+
+/// [`open_agent`] with the gate calling `actuator`.
+pub fn open_agent_acting(
+    dir: &Path,
+    clock: &ManualClock,
+    fleet: Arc<TestFleet>,
+    actuator: Arc<dyn Actuator>,
+    wrap: impl FnOnce(Arc<Gate>) -> Arc<dyn ActionGate>,
+) -> Agent {
     let shared: SharedClock = Arc::new(clock.clone());
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.join("ooda.sqlite")).unwrap());
     let audit =
@@ -230,15 +247,17 @@ pub fn open_agent_with(
     let changes = Arc::new(EmbeddedChangeRecords::new(store.clone(), shared.clone()));
     let inbox = Arc::new(Inbox::default());
     let gate = Arc::new(Gate::new(GateParts {
-        config: GovernConfig::default(),
+        config: GovernConfig {
+            autonomy: ooda_govern::autonomy::AutonomyConfig {
+                default: ooda_govern::autonomy::Level::Autonomous,
+                set: vec![],
+            },
+            ..GovernConfig::default()
+        },
         store: store.clone(),
         audit,
         policy: Arc::new(PolicyEngine::with_defaults().unwrap()),
-        actuator: Arc::new(RecordingActuator {
-            path: executions_path(dir),
-            clock: shared.clone(),
-            crash_on: crash_on.map(str::to_owned),
-        }),
+        actuator,
         facts: Arc::new(FleetFacts {
             fleet: fleet.clone(),
             inner: Arc::new(StaticFacts::all_clear()),
