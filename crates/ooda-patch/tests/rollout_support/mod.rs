@@ -247,12 +247,19 @@ pub fn open_agent_acting(
     let changes = Arc::new(EmbeddedChangeRecords::new(store.clone(), shared.clone()));
     let inbox = Arc::new(Inbox::default());
     let gate = Arc::new(Gate::new(GateParts {
-        config: GovernConfig {
-            autonomy: ooda_govern::autonomy::AutonomyConfig {
-                default: ooda_govern::autonomy::Level::Autonomous,
-                set: vec![],
-            },
-            ..GovernConfig::default()
+        config: {
+            let mut config = GovernConfig {
+                autonomy: ooda_govern::autonomy::AutonomyConfig {
+                    default: ooda_govern::autonomy::Level::Autonomous,
+                    set: vec![],
+                },
+                ..GovernConfig::default()
+            };
+            config
+                .approvals
+                .approvers
+                .insert("alice".into(), vec!["sre".into()]);
+            config
         },
         store: store.clone(),
         audit,
