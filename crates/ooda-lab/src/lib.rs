@@ -6,10 +6,13 @@
 
 pub mod faults;
 pub mod fleet;
+pub mod report;
+pub mod respond;
 pub mod rng;
 pub mod run;
 pub mod scenario;
 pub mod scorecard;
+pub mod world;
 
 pub use run::{run, Progress};
 pub use scenario::{Scenario, ScenarioError};

@@ -9,9 +9,11 @@ use ooda_monitor::{Fusion, HostMonitor, MemoryDedup, MonitorConfig};
 
 use crate::faults::{Fault, FaultKind};
 use crate::fleet::{host_index, SimHost, METRICS};
+use crate::respond::{Pillars, RespondError};
 use crate::rng::Rng;
 use crate::scenario::Scenario;
-use crate::scorecard::{Scorecard, ScoredAlert};
+use crate::scorecard::{Response, Scorecard, ScoredAlert};
+use crate::world::World;
 
 /// Monday 2026-01-05 00:00 UTC: the lab's epoch (a Monday, so weeks line up with the baseline).
 pub const EPOCH_MS: i64 = 1_767_571_200_000;
@@ -20,8 +22,13 @@ const DAY_MS: i64 = 86_400_000;
 /// Receives progress: `(done, total)` steps.
 pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
 
-/// Runs the scenario through the engine configured by `config` and scores it.
-pub fn run(scenario: &Scenario, config: &MonitorConfig, progress: Progress<'_>) -> Scorecard {
+/// Runs the scenario through the engine configured by `config` (and, unless the scenario says
+/// `respond = false`, the incident and governance pillars) and scores it.
+pub fn run(
+    scenario: &Scenario,
+    config: &MonitorConfig,
+    progress: Progress<'_>,
+) -> Result<Scorecard, RespondError> {
     let step_ms = scenario.step_secs as i64 * 1000;
     let scored_start = EPOCH_MS + i64::from(scenario.warmup_days) * DAY_MS;
     let end = scored_start + i64::from(scenario.days) * DAY_MS;
@@ -48,61 +55,113 @@ pub fn run(scenario: &Scenario, config: &MonitorConfig, progress: Progress<'_>) 
             )
         })
         .collect();
-    let mut by_host: Vec<Vec<&Fault>> = vec![Vec::new(); scenario.hosts];
-    for f in &faults {
-        by_host[f.host].push(f);
-    }
+    let world = World::new(
+        hosts.iter().map(|h| h.class).collect(),
+        faults.clone(),
+        scenario.actuator_failure_rate,
+        scenario.seed,
+    );
+    let mut pillars = if scenario.respond {
+        let periods = scenario
+            .kill_switch
+            .iter()
+            .map(|p| {
+                let start =
+                    scored_start + i64::from(p.day) * DAY_MS + i64::from(p.hour) * 3_600_000;
+                (start, start + i64::from(p.minutes) * 60_000)
+            })
+            .collect();
+        Some(Pillars::new(
+            world.clone(),
+            scenario.hosts,
+            EPOCH_MS,
+            scenario.human_response_minutes,
+            periods,
+        )?)
+    } else {
+        None
+    };
     let mut fusion = Fusion::new(&config);
     let dedup = MemoryDedup::new();
 
     let total = ((end - EPOCH_MS) / step_ms).max(1) as u64;
     let mut raw_anomalies = 0u64;
     let mut alerts: Vec<ScoredAlert> = Vec::new();
+    let mut opened: Vec<Alert> = Vec::new();
     let mut anomalies = Vec::new();
     let mut step = 0u64;
     let mut t = EPOCH_MS;
     while t < end {
         let days_in = (t - EPOCH_MS) as f64 / DAY_MS as f64;
         anomalies.clear();
-        for (i, host) in hosts.iter_mut().enumerate() {
-            let mut values = host.healthy(t, days_in);
-            for fault in &by_host[i] {
-                fault.apply(t, &mut values);
-            }
-            let row: [Option<f64>; 7] = values.map(Some);
-            let verdict = monitors[i].observe_row(t, &row);
-            if !verdict.members.is_empty() {
-                let found = monitors[i].anomalies(t, &verdict);
-                if t >= scored_start {
-                    raw_anomalies += found.len() as u64;
+        {
+            let mut w = world.lock();
+            w.now_ms = t;
+            for (i, host) in hosts.iter_mut().enumerate() {
+                let mut values = host.healthy(t, days_in);
+                for &f in &w.by_host[i] {
+                    if w.fault_live(f, t) {
+                        w.faults[f].apply(t, &mut values);
+                    }
                 }
-                anomalies.extend(found);
+                w.record(i, values);
+                let row: [Option<f64>; 7] = values.map(Some);
+                let verdict = monitors[i].observe_row(t, &row);
+                if !verdict.members.is_empty() {
+                    let found = monitors[i].anomalies(t, &verdict);
+                    if t >= scored_start {
+                        raw_anomalies += found.len() as u64;
+                    }
+                    anomalies.extend(found);
+                }
             }
         }
         let mut events = fusion
             .ingest(t, std::mem::take(&mut anomalies), &dedup)
             .unwrap_or_default();
         events.extend(fusion.tick(t));
+        if !events.is_empty() {
+            let mut w = world.lock();
+            for event in &events {
+                match event {
+                    FusionEvent::Opened(a) | FusionEvent::Updated(a) => w.follow(a, true),
+                    FusionEvent::Resolved(a) => w.follow(a, false),
+                }
+            }
+        }
         if t >= scored_start {
             for event in events {
                 if let FusionEvent::Opened(alert) = event {
                     alerts.push(scored(&alert));
+                    opened.push(alert);
                 }
             }
         }
+        if let Some(p) = pillars.as_mut() {
+            if !opened.is_empty() || !p.idle(t) {
+                p.step(t, std::mem::take(&mut opened));
+            }
+        }
+        opened.clear();
         t += step_ms;
         step += 1;
         if step.is_multiple_of(256) || t >= end {
             progress(step, total);
         }
     }
-    Scorecard::compute(
+    let mut card = Scorecard::compute(
         scenario,
         &faults,
         &alerts,
         raw_anomalies,
         config.fusion.window.as_millis() as i64,
-    )
+        scored_start,
+    );
+    if let Some(p) = &pillars {
+        let grace = config.fusion.window.as_millis() as i64 + 5 * 60_000;
+        card.add_response(Response::collect(p, &world.lock(), grace), scored_start);
+    }
+    Ok(card)
 }
 
 fn scored(alert: &Alert) -> ScoredAlert {

@@ -26,6 +26,25 @@ pub struct Scenario {
     pub mix: BTreeMap<FaultKind, f64>,
     /// Faults at fixed times, besides the random ones.
     pub faults: Vec<ScheduledFault>,
+    /// Run the incident and governance pillars on the alerts (false: detection only).
+    pub respond: bool,
+    /// Minutes the simulated on-call human takes to answer an approval or an escalation.
+    pub human_response_minutes: u32,
+    /// Share of actions the lab actuator fails (flaky infrastructure).
+    pub actuator_failure_rate: f64,
+    /// Periods the kill switch is on; no action may run during them.
+    pub kill_switch: Vec<KillSwitchPeriod>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KillSwitchPeriod {
+    /// Scored day (0-based) and hour it goes on.
+    pub day: u32,
+    #[serde(default)]
+    pub hour: u32,
+    /// How long it stays on.
+    pub minutes: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -51,6 +70,10 @@ impl Default for Scenario {
             faults_per_host_month: 3.0,
             mix: FaultKind::ALL.iter().map(|k| (*k, 1.0)).collect(),
             faults: Vec::new(),
+            respond: true,
+            human_response_minutes: 15,
+            actuator_failure_rate: 0.05,
+            kill_switch: Vec::new(),
         }
     }
 }
@@ -129,6 +152,35 @@ impl Scenario {
                     "faults[{i}].hour: expected 0..=23, found {}",
                     fault.hour
                 ));
+            }
+        }
+        if !(1..=1440).contains(&self.human_response_minutes) {
+            errors.push(format!(
+                "human_response_minutes: expected 1..=1440, found {}",
+                self.human_response_minutes
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.actuator_failure_rate) {
+            errors.push(format!(
+                "actuator_failure_rate: expected 0..=1, found {}",
+                self.actuator_failure_rate
+            ));
+        }
+        for (i, period) in self.kill_switch.iter().enumerate() {
+            if period.day >= self.days {
+                errors.push(format!(
+                    "kill_switch[{i}].day: expected a scored day below {}, found {}",
+                    self.days, period.day
+                ));
+            }
+            if period.hour > 23 {
+                errors.push(format!(
+                    "kill_switch[{i}].hour: expected 0..=23, found {}",
+                    period.hour
+                ));
+            }
+            if period.minutes == 0 {
+                errors.push(format!("kill_switch[{i}].minutes: expected at least 1"));
             }
         }
         if errors.is_empty() {

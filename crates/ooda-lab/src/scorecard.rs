@@ -1,14 +1,19 @@
-//! The scorecard: each figure beside the claim it tests. Figures the lab cannot measure yet (the
-//! incident, governance and patch pillars are not wired into it) are `null` and listed in
-//! `not_measured`, never invented.
+//! The scorecard: each figure beside the claim it tests. Figures the lab cannot measure (the patch
+//! pillar is not wired into it; the response figures when a scenario runs detection only) are
+//! `null` and listed in `not_measured`, never invented.
 
 use std::collections::BTreeMap;
 
 use ooda_core::{AlertKind, Severity};
 use serde::Serialize;
 
-use crate::faults::Fault;
+use ooda_core::RiskClass;
+use ooda_incident::IncidentState;
+
+use crate::faults::{Fault, FaultKind};
+use crate::respond::Pillars;
 use crate::scenario::Scenario;
+use crate::world::{Fixer, WorldState};
 
 /// An alert as the scorecard needs it.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,8 +65,221 @@ pub struct Scorecard {
     /// Anomalies the detectors raised before fusion (noise reduction: raw → alerts).
     pub raw_anomalies: u64,
     pub by_kind: BTreeMap<String, KindScore>,
-    /// Keys above that this build of the lab cannot measure yet.
+    /// Incidents opened on a host with no fault going on.
+    pub false_incidents: Option<u64>,
+    /// Faults ooda ended before their impact (a precursor caught and fixed).
+    pub impacts_prevented: Option<u64>,
+    /// Actions that reached the (lab) actuator, and how many of them failed.
+    pub actions: Option<u64>,
+    pub failed_actions: Option<u64>,
+    /// Confidence vs. "the reasoner named the injected fault", in tenths.
+    pub reliability: Vec<ReliabilityBin>,
+    /// Pillar calls that returned an error (each is a finding, not noise).
+    pub pillar_errors: u64,
+    /// Keys above that this run could not measure.
     pub not_measured: Vec<&'static str>,
+    /// What the HTML report plots (not part of the JSON scorecard).
+    #[serde(skip)]
+    pub detail: Detail,
+}
+
+/// Per-fault and per-day numbers behind the figures.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Detail {
+    /// Minutes of warning for each fault caught before impact.
+    pub leads: Vec<f64>,
+    /// Minutes from incident to fix, and whether ooda fixed it alone.
+    pub repairs: Vec<(f64, bool)>,
+    pub daily: Vec<DayCount>,
+}
+
+/// What happened on one scored day.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DayCount {
+    pub faults: u64,
+    pub alerts: u64,
+    pub incidents: u64,
+    /// Incidents a human had to approve or take over.
+    pub human: u64,
+}
+
+/// One bin of the reliability diagram.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ReliabilityBin {
+    pub low: f64,
+    pub high: f64,
+    pub count: u64,
+    pub mean_confidence: f64,
+    /// Share of the bin's reports whose root cause was the injected fault.
+    pub accuracy: f64,
+}
+
+/// What the incident and governance pillars did, measured from outside them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub incidents: u64,
+    pub false_incidents: u64,
+    pub mttr_minutes: Option<f64>,
+    pub autonomous_ratio: Option<f64>,
+    pub resolved_under_4min_ratio: Option<f64>,
+    pub policy_violations: u64,
+    pub over_budget_actions: u64,
+    pub kill_switch_actions: u64,
+    pub impacts_prevented: u64,
+    pub actions: u64,
+    pub failed_actions: u64,
+    pub ece: Option<f64>,
+    pub reliability: Vec<ReliabilityBin>,
+    pub errors: u64,
+    pub repairs: Vec<(f64, bool)>,
+    /// (opened, needed a human) per incident.
+    pub opened: Vec<(i64, bool)>,
+}
+
+/// The catalogue cause the reasoner should name for a fault.
+pub fn cause_of(kind: FaultKind) -> &'static str {
+    match kind {
+        FaultKind::DiskFull => "disk_full",
+        FaultKind::MemoryLeak => "memory_leak",
+        FaultKind::StorageController => "storage_degradation",
+        FaultKind::CpuRunaway => "runaway_cpu",
+        FaultKind::NicErrors => "nic_errors",
+    }
+}
+
+impl Response {
+    /// Scores the pillars' run. `grace_ms` ties an incident to a fault that ended shortly before
+    /// it opened (as the detection figures do).
+    pub fn collect(pillars: &Pillars, world: &WorldState, grace_ms: i64) -> Self {
+        let fault_of = |host: usize, at: i64| {
+            world.by_host.get(host).and_then(|list| {
+                list.iter().copied().find(|&f| {
+                    let fault = &world.faults[f];
+                    at >= fault.start_ms && at < fault.end_ms + grace_ms
+                })
+            })
+        };
+        let mut first_incident: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut false_incidents = 0u64;
+        let mut calibration: Vec<(f64, bool)> = Vec::new();
+        for (i, incident) in pillars.incidents.iter().enumerate() {
+            match fault_of(incident.host, incident.opened_ms) {
+                Some(f) => {
+                    first_incident.entry(f).or_insert(i);
+                    if let Some(confidence) = incident.confidence {
+                        let named =
+                            incident.root_cause.as_deref() == Some(cause_of(world.faults[f].kind));
+                        calibration.push((confidence, named));
+                    }
+                }
+                None => false_incidents += 1,
+            }
+        }
+        let mut repair = Vec::new();
+        let mut repairs = Vec::new();
+        let mut autonomous = 0usize;
+        let mut quick = 0usize;
+        let mut prevented = 0u64;
+        for (&f, &i) in &first_incident {
+            let incident = &pillars.incidents[i];
+            let Some((at, by)) = world.cleared[f] else {
+                continue;
+            };
+            let minutes = (at - incident.opened_ms).max(0) as f64 / 60_000.0;
+            repair.push(minutes);
+            repairs.push((minutes, by == Fixer::Ooda && !incident.human));
+            if by == Fixer::Ooda && !incident.human {
+                autonomous += 1;
+                if minutes <= 4.0 {
+                    quick += 1;
+                }
+                if at < world.faults[f].impact_ms {
+                    prevented += 1;
+                }
+            }
+        }
+        let handled = first_incident.len();
+        let share = |n: usize| (handled > 0).then(|| n as f64 / handled as f64);
+        let mut per_incident: BTreeMap<String, u64> = BTreeMap::new();
+        let mut over_budget = 0u64;
+        let mut violations = 0u64;
+        for action in &world.executed {
+            let spec = ooda_govern::catalogue::spec(action.kind);
+            if (spec.destructive || spec.risk == RiskClass::Critical) && !action.approved {
+                violations += 1;
+            }
+            if !action.approved {
+                let key = action
+                    .incident
+                    .map_or_else(|| "none".to_owned(), |i| i.to_string());
+                let used = per_incident.entry(key).or_insert(0);
+                *used += 1;
+                if *used > pillars.budget {
+                    over_budget += 1;
+                }
+            }
+        }
+        let (ece, reliability) = calibrate(&calibration);
+        debug_assert!(pillars
+            .incidents
+            .iter()
+            .all(|i| i.state != IncidentState::Open));
+        Self {
+            incidents: pillars.incidents.len() as u64,
+            false_incidents,
+            mttr_minutes: mean(&repair),
+            autonomous_ratio: share(autonomous),
+            resolved_under_4min_ratio: share(quick),
+            policy_violations: violations,
+            over_budget_actions: over_budget,
+            kill_switch_actions: world
+                .executed
+                .iter()
+                .filter(|a| a.during_kill_switch)
+                .count() as u64,
+            impacts_prevented: prevented,
+            actions: world.executed.len() as u64,
+            failed_actions: world.executed.iter().filter(|a| !a.succeeded).count() as u64,
+            ece,
+            reliability,
+            errors: pillars.errors.len() as u64,
+            repairs,
+            opened: pillars
+                .incidents
+                .iter()
+                .map(|i| (i.opened_ms, i.human))
+                .collect(),
+        }
+    }
+}
+
+/// Expected calibration error over ten equal-width bins, and the bins.
+pub fn calibrate(points: &[(f64, bool)]) -> (Option<f64>, Vec<ReliabilityBin>) {
+    let mut bins: Vec<ReliabilityBin> = (0..10)
+        .map(|b| ReliabilityBin {
+            low: f64::from(b) / 10.0,
+            high: f64::from(b + 1) / 10.0,
+            ..ReliabilityBin::default()
+        })
+        .collect();
+    for &(confidence, correct) in points {
+        let b = ((confidence.clamp(0.0, 1.0) * 10.0) as usize).min(9);
+        let bin = &mut bins[b];
+        bin.count += 1;
+        bin.mean_confidence += confidence;
+        bin.accuracy += if correct { 1.0 } else { 0.0 };
+    }
+    let total = points.len() as f64;
+    let mut ece = 0.0;
+    for bin in &mut bins {
+        if bin.count > 0 {
+            let n = bin.count as f64;
+            bin.mean_confidence /= n;
+            bin.accuracy /= n;
+            ece += n / total * (bin.accuracy - bin.mean_confidence).abs();
+        }
+    }
+    ((!points.is_empty()).then_some(ece), bins)
 }
 
 impl Scorecard {
@@ -71,7 +289,20 @@ impl Scorecard {
         alerts: &[ScoredAlert],
         raw_anomalies: u64,
         fusion_window_ms: i64,
+        scored_start: i64,
     ) -> Self {
+        let day_of = |ms: i64| ((ms - scored_start).max(0) / 86_400_000) as usize;
+        let mut daily = vec![DayCount::default(); scenario.days as usize];
+        for f in faults {
+            if let Some(d) = daily.get_mut(day_of(f.impact_ms)) {
+                d.faults += 1;
+            }
+        }
+        for a in alerts {
+            if let Some(d) = daily.get_mut(day_of(a.opened_ms)) {
+                d.alerts += 1;
+            }
+        }
         // An alert belongs to a fault on its host from the precursor's start until the fault
         // ends plus the fusion window (a compound alert may open at the last member).
         let grace = fusion_window_ms + 5 * 60_000;
@@ -147,6 +378,17 @@ impl Scorecard {
             alerts: alerts.len() as u64,
             raw_anomalies,
             by_kind,
+            false_incidents: None,
+            impacts_prevented: None,
+            actions: None,
+            failed_actions: None,
+            reliability: Vec::new(),
+            pillar_errors: 0,
+            detail: Detail {
+                leads: leads.clone(),
+                repairs: Vec::new(),
+                daily,
+            },
             not_measured: vec![
                 "mttr_minutes",
                 "autonomous_ratio",
@@ -161,6 +403,47 @@ impl Scorecard {
                 "incidents",
             ],
         }
+    }
+
+    /// Fills the response figures and takes them off `not_measured`.
+    pub fn add_response(&mut self, r: Response, scored_start: i64) {
+        for (opened, human) in &r.opened {
+            let day = ((opened - scored_start).max(0) / 86_400_000) as usize;
+            if let Some(d) = self.detail.daily.get_mut(day) {
+                d.incidents += 1;
+                d.human += u64::from(*human);
+            }
+        }
+        self.detail.repairs = r.repairs.clone();
+        self.incidents = Some(r.incidents);
+        self.false_incidents = Some(r.false_incidents);
+        self.mttr_minutes = r.mttr_minutes;
+        self.autonomous_ratio = r.autonomous_ratio;
+        self.resolved_under_4min_ratio = r.resolved_under_4min_ratio;
+        self.policy_violations = Some(r.policy_violations);
+        self.over_budget_actions = Some(r.over_budget_actions);
+        self.kill_switch_actions = Some(r.kill_switch_actions);
+        self.impacts_prevented = Some(r.impacts_prevented);
+        self.actions = Some(r.actions);
+        self.failed_actions = Some(r.failed_actions);
+        self.ece = r.ece;
+        self.reliability = r.reliability;
+        self.pillar_errors = r.errors;
+        let measured = [
+            ("mttr_minutes", self.mttr_minutes.is_some()),
+            ("autonomous_ratio", self.autonomous_ratio.is_some()),
+            (
+                "resolved_under_4min_ratio",
+                self.resolved_under_4min_ratio.is_some(),
+            ),
+            ("policy_violations", true),
+            ("over_budget_actions", true),
+            ("kill_switch_actions", true),
+            ("ece", self.ece.is_some()),
+            ("incidents", true),
+        ];
+        self.not_measured
+            .retain(|k| !measured.iter().any(|(m, yes)| m == k && *yes));
     }
 
     /// The terminal table: figure, measured value, the claim it tests.
@@ -204,13 +487,55 @@ impl Scorecard {
                 format!("{} → {}", self.raw_anomalies, self.alerts),
                 "—",
             ),
-            ("MTTR", opt(self.mttr_minutes, " min"), "—"),
+            (
+                "incidents (of them on healthy hosts)",
+                match (self.incidents, self.false_incidents) {
+                    (Some(n), Some(f)) => format!("{n} ({f})"),
+                    _ => "not measured".to_owned(),
+                },
+                "—",
+            ),
+            (
+                "MTTR (incident open → fixed)",
+                opt(self.mttr_minutes, " min"),
+                "—",
+            ),
             (
                 "incidents resolved with no human",
-                "not measured".to_owned(),
+                pct(self.autonomous_ratio),
                 "91 %",
             ),
-            ("resolved under 4 min", "not measured".to_owned(), "78 %"),
+            (
+                "resolved under 4 min",
+                pct(self.resolved_under_4min_ratio),
+                "78 %",
+            ),
+            (
+                "impacts prevented by a fix",
+                count(self.impacts_prevented),
+                "—",
+            ),
+            (
+                "actions (failed)",
+                match (self.actions, self.failed_actions) {
+                    (Some(n), Some(f)) => format!("{n} ({f})"),
+                    _ => "not measured".to_owned(),
+                },
+                "—",
+            ),
+            ("policy violations", count(self.policy_violations), "0"),
+            ("actions over budget", count(self.over_budget_actions), "0"),
+            (
+                "actions during a kill switch",
+                count(self.kill_switch_actions),
+                "0",
+            ),
+            (
+                "confidence calibration (ECE)",
+                self.ece
+                    .map_or("not measured".to_owned(), |e| format!("{e:.3}")),
+                "—",
+            ),
             (
                 "mean time to patch",
                 "not measured".to_owned(),
@@ -219,6 +544,12 @@ impl Scorecard {
         ];
         for (name, value, claim) in rows {
             out.push_str(&format!("{name:<38} {value:>14}   {claim}\n"));
+        }
+        if self.pillar_errors > 0 {
+            out.push_str(&format!(
+                "\n{} pillar calls failed (see the JSON for the count)\n",
+                self.pillar_errors
+            ));
         }
         out.push_str("\nby fault kind:\n");
         for (kind, s) in &self.by_kind {
@@ -232,6 +563,14 @@ impl Scorecard {
         }
         out
     }
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or("not measured".to_owned(), |v| format!("{:.1} %", v * 100.0))
+}
+
+fn count(v: Option<u64>) -> String {
+    v.map_or("not measured".to_owned(), |v| v.to_string())
 }
 
 fn mean(values: &[f64]) -> Option<f64> {

@@ -4,7 +4,10 @@
 //! - faults with a precursor phase (disk full, memory leak, storage controller, NIC errors) are
 //!   most of the mix, so at least half of all faults must be caught before impact;
 //! - every fault must be detected at all at least 80 % of the time;
-//! - a healthy fleet must stay quiet: at most 1 false-positive alert per host-day.
+//! - a healthy fleet must stay quiet: at most 1 false-positive alert per host-day;
+//! - governance is not a rate but a promise: no policy violation, no action over budget and no
+//!   action during the scenario's kill-switch period, ever (each exactly 0);
+//! - every pillar call succeeds (an error is a finding, not noise).
 
 use ooda_lab::{run, Scenario};
 use ooda_monitor::MonitorConfig;
@@ -14,7 +17,7 @@ fn small_fleet_scorecard_meets_its_floors_and_is_deterministic() {
     let scenario = Scenario::from_toml(include_str!("../scenarios/small.toml")).unwrap();
     let config = MonitorConfig::default();
     let mut ticks = 0;
-    let card = run(&scenario, &config, &mut |_, _| ticks += 1);
+    let card = run(&scenario, &config, &mut |_, _| ticks += 1).unwrap();
     eprintln!("{}", card.table());
     assert!(ticks > 0, "progress is reported");
     assert!(
@@ -30,7 +33,28 @@ fn small_fleet_scorecard_meets_its_floors_and_is_deterministic() {
         "fusion never adds alerts"
     );
 
-    let again = run(&scenario, &config, &mut |_, _| {});
+    assert_eq!(card.policy_violations, Some(0), "{}", card.table());
+    assert_eq!(card.over_budget_actions, Some(0), "{}", card.table());
+    assert_eq!(card.kill_switch_actions, Some(0), "{}", card.table());
+    assert_eq!(card.pillar_errors, 0, "{}", card.table());
+    let incidents = card.incidents.expect("the incident pillar ran");
+    assert!(
+        incidents >= 1 && incidents <= card.alerts,
+        "{}",
+        card.table()
+    );
+    assert!(
+        card.ece.is_some(),
+        "reports were calibrated: {}",
+        card.table()
+    );
+    let html = ooda_lab::report::html(&card);
+    assert!(
+        html.contains("<svg") && html.contains("68 %"),
+        "the report has plots and claims"
+    );
+
+    let again = run(&scenario, &config, &mut |_, _| {}).unwrap();
     assert_eq!(card, again, "same seed, same scorecard");
 }
 
@@ -38,7 +62,7 @@ fn small_fleet_scorecard_meets_its_floors_and_is_deterministic() {
 fn a_quiet_fleet_raises_almost_nothing() {
     let scenario =
         Scenario::from_toml("hosts = 10\ndays = 2\nfaults_per_host_month = 0.0\n").unwrap();
-    let card = run(&scenario, &MonitorConfig::default(), &mut |_, _| {});
+    let card = run(&scenario, &MonitorConfig::default(), &mut |_, _| {}).unwrap();
     assert_eq!(card.faults, 0);
     assert!(card.false_positives_per_host_day <= 1.0, "{}", card.table());
 }

@@ -1,5 +1,5 @@
-//! `ooda lab`: run a simulated fleet through the real monitoring engine on virtual time and print
-//! the scorecard of ooda's claims.
+//! `ooda lab`: run a simulated fleet through the real monitoring engine, incident response and
+//! governance on virtual time and print the scorecard of ooda's claims.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -26,6 +26,9 @@ pub struct LabArgs {
     /// Print the scorecard as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Also write a self-contained HTML report (SVG plots, each beside the claim it tests).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 pub fn run(args: LabArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
@@ -79,8 +82,12 @@ pub fn run(args: LabArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let card = ooda_lab::run(&scenario, &config, &mut |done, total| {
         bar.set_length(total);
         bar.set_position(done);
-    });
+    })?;
     bar.finish_and_clear();
+    if let Some(path) = &args.html {
+        std::fs::write(path, ooda_lab::report::html(&card))
+            .with_context(|| format!("writing the HTML report to {}", path.display()))?;
+    }
     if args.json {
         println!("{}", serde_json::to_string(&card)?);
     } else {
