@@ -19,8 +19,13 @@ impl Agent {
     }
 
     pub fn start_with(data_dir: &Path, extra: &[&str]) -> Agent {
+        Self::start_listening(data_dir, "127.0.0.1:0", extra)
+    }
+
+    /// On a chosen address (when another server must know it before the agent starts).
+    pub fn start_listening(data_dir: &Path, listen: &str, extra: &[&str]) -> Agent {
         let mut child = Command::new(BIN)
-            .args(["up", "--listen", "127.0.0.1:0", "--log-format", "json"])
+            .args(["up", "--listen", listen, "--log-format", "json"])
             .args(extra)
             .arg("--data-dir")
             .arg(data_dir)
