@@ -55,6 +55,7 @@ fn gate(dir: &std::path::Path) -> Gate {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.join("ooda.sqlite")).unwrap());
     let audit = Arc::new(AuditLog::open(dir, clock.clone(), Some(store.clone())).unwrap());
     let mut config = GovernConfig::default();
+    config.autonomy.default = ooda_govern::autonomy::Level::Autonomous;
     config.breaker.max_rate = u32::MAX;
     Gate::new(GateParts {
         config,

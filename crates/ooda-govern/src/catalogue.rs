@@ -67,7 +67,9 @@ pub fn spec(kind: ActionKind) -> ActionSpec {
     ) = match kind {
         K::RestartService => (R::Medium, false, true, None, &[P::ReplicationHealthy]),
         K::KillProcess => (R::High, true, false, None, &[]),
-        K::CleanPath => (R::High, true, false, None, &[P::PathAllowlisted]),
+        // Only paths on the operator's clean-up allowlist (declared disposable) are ever cleaned:
+        // the allowlist precondition refuses anything else, so this is not "destructive".
+        K::CleanPath => (R::Medium, false, false, None, &[P::PathAllowlisted]),
         K::RotateLogs => (R::Low, false, true, None, &[]),
         K::Scale => (R::Medium, false, true, Some(K::Scale), &[]),
         K::FailoverDatabase => (

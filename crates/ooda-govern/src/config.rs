@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use ooda_core::{ActionKind, RiskClass};
 use serde::{Deserialize, Serialize};
 
+use crate::autonomy::AutonomyConfig;
 use crate::{GovernError, Result};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -19,6 +20,9 @@ pub struct GovernConfig {
     pub budget: BudgetConfig,
     pub breaker: BreakerConfig,
     pub approvals: ApprovalConfig,
+    /// The autonomy level ooda starts at (L2 notify unless set); `ooda autonomy set` changes it
+    /// at run time.
+    pub autonomy: AutonomyConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,6 +128,14 @@ impl GovernConfig {
         if self.approvals.timeout_secs == 0 {
             return invalid("approvals.timeout_secs", "expected at least 1, found 0");
         }
+        for (i, s) in self.autonomy.set.iter().enumerate() {
+            if s.class.as_deref().is_some_and(|c| c.trim().is_empty()) {
+                return invalid(
+                    &format!("autonomy.set[{i}].class"),
+                    "expected a server class name, found an empty string",
+                );
+            }
+        }
         for (name, roles) in &self.approvals.approvers {
             if name.trim().is_empty() {
                 return invalid("approvals.approvers", "approver names must not be empty");
@@ -158,6 +170,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(config.budget.per_incident, 4);
+        assert_eq!(
+            config.autonomy.default,
+            crate::autonomy::Level::Notify,
+            "starts at L2"
+        );
         assert_eq!(config.breaker, BreakerConfig::default());
         assert_eq!(
             config
@@ -172,6 +189,13 @@ mod tests {
     fn bad_input_names_the_field() {
         let err = GovernConfig::from_toml("[budget]\nper_incidnet = 3").unwrap_err();
         assert!(err.to_string().contains("per_incidnet"), "{err}");
+        let err = GovernConfig::from_toml("[autonomy]\ndefault = \"L5\"").unwrap_err();
+        assert!(err.to_string().contains("L5"), "{err}");
+        let config = GovernConfig::from_toml(
+            "[autonomy]\ndefault = \"L4\"\n[[autonomy.set]]\naction = \"reboot\"\nlevel = \"L3\"",
+        )
+        .unwrap();
+        assert_eq!(config.autonomy.set.len(), 1);
         let err = GovernConfig::from_toml("[breaker]\nfailures = 0").unwrap_err();
         assert!(err.to_string().contains("breaker.failures"), "{err}");
     }

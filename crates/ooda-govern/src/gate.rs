@@ -1,7 +1,8 @@
 //! The Gate: the only path from a decision to an actuator.
 //!
 //! Order of checks (each refusal is audited and nothing runs): request shape → kill switch →
-//! hard catalogue preconditions → policy → (park for approval) → circuit breaker → per-incident
+//! autonomy level (L1/L2 refuse, L3 parks anything not low-risk for approval) → hard catalogue
+//! preconditions → policy → (park for approval) → circuit breaker → per-incident
 //! budget → idempotency key. Then: change record opened, *intent* record fsynced, actuator called
 //! with a token only this module can mint, *outcome* record fsynced, change record updated.
 //!
@@ -21,6 +22,7 @@ use serde::Serialize;
 
 use crate::approval::{ApprovalState, Approvals};
 use crate::audit::{AuditEntry, AuditLog, KeyState};
+use crate::autonomy::{self as levels, Levels};
 use crate::breaker::Breakers;
 use crate::budget::Budget;
 use crate::catalogue::{self, Precondition};
@@ -42,6 +44,11 @@ pub enum Refusal {
     KillSwitch {
         by: String,
         reason: String,
+    },
+    /// The autonomy level for this action type and server class does not let ooda act.
+    Autonomy {
+        level: String,
+        from: String,
     },
     Precondition {
         precondition: Precondition,
@@ -81,6 +88,7 @@ impl Refusal {
         match self {
             Refusal::Invalid { .. } => "invalid",
             Refusal::KillSwitch { .. } => "kill_switch",
+            Refusal::Autonomy { .. } => "autonomy",
             Refusal::Precondition { .. } => "precondition",
             Refusal::Policy { .. } => "policy",
             Refusal::Breaker { .. } => "breaker",
@@ -100,6 +108,10 @@ impl std::fmt::Display for Refusal {
             Refusal::KillSwitch { by, reason } => {
                 write!(f, "kill switch is on (by {by}: {reason})")
             }
+            Refusal::Autonomy { level, from } => write!(
+                f,
+                "autonomy level {level} ({from}) takes no actions; this is a recommendation"
+            ),
             Refusal::Precondition { precondition } => {
                 write!(f, "precondition {} does not hold", precondition.as_str())
             }
@@ -197,6 +209,7 @@ pub struct Gate {
     notifier: Arc<dyn Notifier>,
     clock: SharedClock,
     kill_switch: KillSwitch,
+    levels: Levels,
     budget: Budget,
     breakers: Breakers,
     approvals: Approvals,
@@ -234,6 +247,12 @@ impl Gate {
         } = parts;
         Self {
             kill_switch: KillSwitch::new(store.clone(), audit.clone(), clock.clone()),
+            levels: Levels::new(
+                store.clone(),
+                audit.clone(),
+                clock.clone(),
+                config.autonomy.clone(),
+            ),
             budget: Budget::new(store.clone(), config.budget.per_incident),
             breakers: Breakers::new(config.breaker.clone()),
             approvals: Approvals::new(
@@ -259,6 +278,11 @@ impl Gate {
 
     pub fn approvals(&self) -> &Approvals {
         &self.approvals
+    }
+
+    /// The autonomy levels this gate enforces (`ooda autonomy show|set`).
+    pub fn autonomy(&self) -> &Levels {
+        &self.levels
     }
 
     pub fn audit(&self) -> &AuditLog {
@@ -296,6 +320,20 @@ impl Gate {
             detail: refusal.to_string(),
         }) {
             tracing::error!(%error, "refusal could not be audited");
+        }
+        if let Refusal::Autonomy { level, .. } = &refusal {
+            self.notifier.notify(&Notice {
+                kind: "recommendation",
+                action: Some(request.id),
+                host: Some(request.host.name.clone()),
+                message: format!(
+                    "recommended (not run, autonomy {level}): {} on {} ({}, confidence {:.2})",
+                    request.kind(),
+                    request.host.name,
+                    request.reason,
+                    request.confidence
+                ),
+            });
         }
         if matches!(refusal, Refusal::Budget { .. } | Refusal::Breaker { .. }) {
             self.notifier.notify(&Notice {
@@ -422,6 +460,12 @@ impl Gate {
         self.kill_switch_check()?;
         // Before budget and breaker, so a retried key spends nothing.
         self.duplicate_check(request)?;
+        // The level comes before policy: at L1/L2 nothing is even evaluated, at L3 anything not
+        // low-risk waits for a human whatever policy would have said.
+        let level = self.autonomy_check(request)?;
+        if levels::verdict(level.level, request.kind()) == levels::Verdict::NeedsApproval {
+            return self.park(request, vec![format!("autonomy.{}", level.level.code())]);
+        }
         let input = self.policy_input(request)?;
         let decision = self.policy.evaluate(&input);
         match decision.autonomy {
@@ -429,30 +473,7 @@ impl Gate {
                 determining: decision.determining_ids(),
                 errors: decision.errors,
             }),
-            Autonomy::NeedsApproval => {
-                let approval = self
-                    .approvals
-                    .park(request, decision.determining_ids())
-                    .map_err(Self::internal)?;
-                self.notifier.notify(&Notice {
-                    kind: "approval_needed",
-                    action: Some(request.id),
-                    host: Some(request.host.name.clone()),
-                    message: format!(
-                        "approval {} needed: {} on {} ({}); `ooda approvals approve {}`",
-                        approval.id,
-                        request.kind(),
-                        request.host.name,
-                        request.reason,
-                        approval.id
-                    ),
-                });
-                Ok(Decision::Parked {
-                    action: request.id,
-                    approval: approval.id,
-                    expires: approval.expires,
-                })
-            }
+            Autonomy::NeedsApproval => self.park(request, decision.determining_ids()),
             Autonomy::Alone | Autonomy::Notify => {
                 let now_ms = self.clock.now_ms();
                 self.breakers
@@ -468,6 +489,45 @@ impl Gate {
                 outcome
             }
         }
+    }
+
+    /// The level for this request; refuses at L1/L2 (fails closed: unreadable settings are L1).
+    fn autonomy_check(&self, request: &ActionRequest) -> Result<levels::Resolved, Refusal> {
+        let resolved = self
+            .levels
+            .level(request.kind(), request.host.class.as_str());
+        if levels::verdict(resolved.level, request.kind()) == levels::Verdict::Refuse {
+            return Err(Refusal::Autonomy {
+                level: resolved.level.to_string(),
+                from: resolved.from,
+            });
+        }
+        Ok(resolved)
+    }
+
+    fn park(&self, request: &ActionRequest, determining: Vec<String>) -> Result<Decision, Refusal> {
+        let approval = self
+            .approvals
+            .park(request, determining)
+            .map_err(Self::internal)?;
+        self.notifier.notify(&Notice {
+            kind: "approval_needed",
+            action: Some(request.id),
+            host: Some(request.host.name.clone()),
+            message: format!(
+                "approval {} needed: {} on {} ({}); `ooda approvals approve {}`",
+                approval.id,
+                request.kind(),
+                request.host.name,
+                request.reason,
+                approval.id
+            ),
+        });
+        Ok(Decision::Parked {
+            action: request.id,
+            approval: approval.id,
+            expires: approval.expires,
+        })
     }
 
     fn autonomous(
@@ -642,6 +702,8 @@ impl Gate {
         let result = (|| {
             Self::validate(&request)?;
             self.kill_switch_check()?;
+            // A level lowered to L1/L2 while the approval waited means "stop acting".
+            self.autonomy_check(&request)?;
             let input = self.policy_input(&request)?;
             let decision = self.policy.evaluate(&input);
             if decision.autonomy == Autonomy::Deny {

@@ -1,7 +1,7 @@
 //! Governance: the one gate between ooda's decisions and the world.
 //!
-//! Pillars hold a [`Gate`], never an actuator. The gate checks, in order: kill switch, catalogue
-//! preconditions, policy, circuit breaker, approval, budget; then it writes an fsynced *intent*
+//! Pillars hold a [`Gate`], never an actuator. The gate checks, in order: kill switch, autonomy
+//! level, catalogue preconditions, policy, circuit breaker, approval, budget; then it writes an fsynced *intent*
 //! record to the hash-chained audit log, calls the actuator with an [`ExecutionToken`] only it can
 //! mint, and writes the *outcome*. Any internal error refuses the action: this crate must never
 //! fail open.
@@ -9,6 +9,7 @@
 pub mod api;
 pub mod approval;
 pub mod audit;
+pub mod autonomy;
 pub mod breaker;
 pub mod budget;
 pub mod catalogue;

@@ -79,7 +79,13 @@ fn open_gate(dir: &Path) -> Gate {
             .expect("audit"),
     );
     Gate::new(GateParts {
-        config: GovernConfig::default(),
+        config: GovernConfig {
+            autonomy: ooda_govern::autonomy::AutonomyConfig {
+                default: ooda_govern::autonomy::Level::Autonomous,
+                set: vec![],
+            },
+            ..GovernConfig::default()
+        },
         store: store.clone(),
         audit,
         policy: Arc::new(PolicyEngine::with_defaults().expect("policy")),

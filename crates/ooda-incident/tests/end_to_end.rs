@@ -13,6 +13,7 @@ use ooda_core::{
     ManualClock, SeriesKey, Severity, SharedClock,
 };
 use ooda_govern::audit::{verify, VerifyOptions, CHECKPOINT_EVERY, HEAD_KEY};
+use ooda_govern::autonomy::Level;
 use ooda_govern::gate::GateParts;
 use ooda_govern::{
     AuditLog, EmbeddedChangeRecords, Gate, GovernConfig, LogNotifier, PolicyEngine, StaticFacts,
@@ -117,7 +118,12 @@ struct Fixture {
     inbox: Arc<Inbox>,
 }
 
+/// The scenarios are about what ooda does when it may act: L4 unless a test says otherwise.
 fn fixture(budget: u64, runbook_override: Option<Runbook>) -> Fixture {
+    fixture_at(Level::Autonomous, budget, runbook_override)
+}
+
+fn fixture_at(level: Level, budget: u64, runbook_override: Option<Runbook>) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
     let scratch = root.join("scratch");
@@ -130,6 +136,7 @@ fn fixture(budget: u64, runbook_override: Option<Runbook>) -> Fixture {
     let audit =
         Arc::new(AuditLog::open(&root.join("audit"), shared.clone(), Some(store.clone())).unwrap());
     let mut config = GovernConfig::default();
+    config.autonomy.default = level;
     config.budget.per_incident = budget;
     config
         .approvals
@@ -348,23 +355,13 @@ async fn a_filling_disk_is_cleaned_through_the_gate_verified_and_closed() {
     let report: Report = f.responder.register.doc(id, "report").unwrap().unwrap();
     assert_eq!(report.root_cause.as_deref(), Some("disk_full"));
     assert!(report.confidence > 0.85, "confidence {}", report.confidence);
-    // clean_path is destructive: the shipped policy parks it for a human even at high
-    // confidence. The runbook waits; nothing was deleted yet.
-    assert_eq!(state(&f, id), IncidentState::Acting);
-    assert_eq!(std::fs::read_dir(&f.scratch).unwrap().count(), 95);
-    let (approval, _) = f
-        .gate
-        .approvals()
-        .list()
-        .unwrap()
-        .into_iter()
-        .next()
-        .expect("parked");
-    f.gate
-        .approvals()
-        .vote(approval.id, "alice", true, "scratch only")
-        .unwrap();
-    assert_eq!(f.responder.resume(id).unwrap(), IncidentState::Verifying);
+    // Cleaning the allowlisted scratch path is not destructive (the operator declared it
+    // disposable; anything off the allowlist is refused): above 0.85 it runs alone at L4.
+    assert_eq!(state(&f, id), IncidentState::Verifying);
+    assert!(
+        f.gate.approvals().list().unwrap().is_empty(),
+        "no human needed"
+    );
     assert_eq!(
         std::fs::read_dir(&f.scratch).unwrap().count(),
         0,
@@ -521,10 +518,10 @@ async fn kill_switch_on_pauses_and_off_resumes() {
         .unwrap();
     assert_eq!(
         f.responder.resume(id).unwrap(),
-        IncidentState::Acting,
-        "parked for approval again"
+        IncidentState::Verifying,
+        "resumed and cleaned"
     );
-    assert_eq!(f.gate.approvals().list().unwrap().len(), 1);
+    assert_eq!(std::fs::read_dir(&f.scratch).unwrap().count(), 0);
     audit_verifies(&f);
 }
 
@@ -623,4 +620,44 @@ async fn garbage_and_hostless_alerts_never_act() {
     assert!(f.responder.handle_alert(&empty).await.is_err());
     let audit = audit_verifies(&f);
     assert!(!audit.iter().any(|k| k == "intent"));
+}
+
+#[tokio::test]
+async fn at_the_shipped_l2_the_disk_alert_is_a_recommendation_and_nothing_runs() {
+    let f = fixture_at(Level::Notify, 8, None);
+    fill_disk(&f, 95);
+    let id = deliver(
+        &f,
+        disk_alert(&f, 95.0, "disk_used_pct", "disk_used_pct 95% on sandbox-1"),
+    )
+    .await;
+    let report: Report = f.responder.register.doc(id, "report").unwrap().unwrap();
+    assert_eq!(report.root_cause.as_deref(), Some("disk_full"));
+    assert_eq!(
+        std::fs::read_dir(&f.scratch).unwrap().count(),
+        95,
+        "nothing was deleted"
+    );
+    assert!(f.gate.approvals().list().unwrap().is_empty());
+    let audit = audit_verifies(&f);
+    assert!(
+        !audit.iter().any(|k| k == "intent"),
+        "no action reached the actuator: {audit:?}"
+    );
+    let refusals: Vec<String> = f
+        .gate
+        .audit()
+        .read_all()
+        .unwrap()
+        .into_iter()
+        .filter_map(|r| match r.entry {
+            ooda_govern::AuditEntry::Refused { refusal, .. } => Some(refusal),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        !refusals.is_empty() && refusals.iter().all(|r| r == "autonomy"),
+        "{refusals:?}"
+    );
+    assert_ne!(state(&f, id), IncidentState::Verifying);
 }

@@ -100,6 +100,17 @@ pub enum AuditEntry {
         by: String,
         reason: String,
     },
+    /// An autonomy level was changed at run time (`ooda autonomy set`).
+    AutonomySet {
+        #[serde(default)]
+        action: Option<ActionKind>,
+        #[serde(default)]
+        class: Option<String>,
+        level: String,
+        previous: String,
+        by: String,
+        reason: String,
+    },
     PolicyLoaded {
         digest: String,
         policies: usize,
@@ -131,6 +142,7 @@ impl AuditEntry {
             AuditEntry::ApprovalVote { .. } => "approval_vote",
             AuditEntry::ApprovalExpired { .. } => "approval_expired",
             AuditEntry::KillSwitch { .. } => "kill_switch",
+            AuditEntry::AutonomySet { .. } => "autonomy_set",
             AuditEntry::PolicyLoaded { .. } => "policy_loaded",
             AuditEntry::PolicyRejected { .. } => "policy_rejected",
             AuditEntry::ChangeRecord { .. } => "change_record",

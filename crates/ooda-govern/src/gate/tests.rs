@@ -88,6 +88,8 @@ struct Fixture {
 
 fn config() -> GovernConfig {
     let mut config = GovernConfig::default();
+    // These tests are about what policy, budget and breakers decide: ooda at L4.
+    config.autonomy.default = crate::autonomy::Level::Autonomous;
     config.budget.per_incident = 2;
     config.breaker.failures = 2;
     config
@@ -569,4 +571,238 @@ fn the_gate_and_policy_engine_are_send_and_sync() {
     assert_send_sync::<Gate>();
     assert_send_sync::<PolicyEngine>();
     assert_send_sync::<AuditLog>();
+}
+
+mod levels {
+    //! Autonomy levels at the gate: L1/L2 nothing reaches the actuator, L3 only low-risk actions
+    //! do, L4 policy decides; every change of level is audited.
+
+    use super::*;
+    use crate::autonomy::{Level, Setting};
+    use ooda_core::ActionKind;
+
+    fn at(level: Level) -> Fixture {
+        let f = fixture();
+        f.gate
+            .autonomy()
+            .set(
+                Setting {
+                    action: None,
+                    class: None,
+                    level,
+                },
+                "alice",
+                "test",
+            )
+            .unwrap();
+        f
+    }
+
+    /// One of every action type, confident, on a web host where every precondition holds.
+    fn every_action() -> Vec<Action> {
+        vec![
+            restart(),
+            Action::RotateLogs {
+                service: "nginx".into(),
+            },
+            Action::CleanPath {
+                path: "/var/tmp/scratch".into(),
+            },
+            Action::KillProcess {
+                process: "runaway".into(),
+            },
+            Action::Scale {
+                service: "api".into(),
+                replicas: 4,
+            },
+            Action::Reboot {},
+        ]
+    }
+
+    #[test]
+    fn at_l1_and_l2_no_action_reaches_the_actuator() {
+        for level in [Level::Observe, Level::Notify] {
+            let f = at(level);
+            for action in every_action() {
+                let r = refusal(f.gate.submit(request(action, "web", 0.99)));
+                assert_eq!(r.code(), "autonomy", "{level}: {r}");
+            }
+            assert_eq!(f.actuator.calls(), 0, "{level}");
+            assert!(
+                f.gate.approvals().list().unwrap().is_empty(),
+                "nothing parked"
+            );
+            let kinds: Vec<&str> = f.inbox.0.lock().unwrap().iter().map(|n| n.kind).collect();
+            assert!(kinds.iter().all(|k| *k == "recommendation"), "{kinds:?}");
+            verify_ok(&f);
+        }
+    }
+
+    #[test]
+    fn at_l3_only_low_risk_actions_run_alone() {
+        let f = at(Level::Assisted);
+        let mut executed = Vec::new();
+        let mut parked = Vec::new();
+        for action in every_action() {
+            let kind = action.kind();
+            // Outside an incident, so the per-incident budget does not stop the third.
+            let mut r = request(action, "web", 0.99);
+            r.incident = None;
+            match f.gate.submit(r) {
+                Decision::Executed { .. } => executed.push(kind),
+                Decision::Parked { .. } => parked.push(kind),
+                other => panic!("{kind}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            executed,
+            vec![
+                ActionKind::RestartService,
+                ActionKind::RotateLogs,
+                ActionKind::CleanPath
+            ]
+        );
+        assert_eq!(
+            parked,
+            vec![
+                ActionKind::KillProcess,
+                ActionKind::Scale,
+                ActionKind::Reboot
+            ]
+        );
+        assert_eq!(f.actuator.calls(), 3);
+        // The parked scale runs once approved (policy then has its say).
+        let (scale, _) = f
+            .gate
+            .approvals()
+            .list()
+            .unwrap()
+            .into_iter()
+            .find(|(a, _)| a.request.kind() == ActionKind::Scale)
+            .unwrap();
+        f.gate
+            .approvals()
+            .vote(scale.id, "alice", true, "ok")
+            .unwrap();
+        assert!(matches!(f.gate.resume(scale.id), Decision::Executed { .. }));
+        assert_eq!(f.actuator.calls(), 4);
+    }
+
+    #[test]
+    fn at_l4_policy_decides() {
+        let f = at(Level::Autonomous);
+        // Confident restart: alone. Kill a process: destructive, policy parks it. Low
+        // confidence: policy escalates.
+        assert!(matches!(
+            f.gate.submit(request(restart(), "web", 0.99)),
+            Decision::Executed { .. }
+        ));
+        let kill = Action::KillProcess {
+            process: "x".into(),
+        };
+        assert!(matches!(
+            f.gate.submit(request(kill, "web", 0.99)),
+            Decision::Parked { .. }
+        ));
+        assert!(matches!(
+            f.gate.submit(request(
+                Action::Scale {
+                    service: "api".into(),
+                    replicas: 2
+                },
+                "web",
+                0.3
+            )),
+            Decision::Parked { .. }
+        ));
+        assert_eq!(f.actuator.calls(), 1);
+    }
+
+    #[test]
+    fn the_level_is_per_action_type_and_class_and_lowering_it_stops_approved_actions() {
+        let f = at(Level::Notify);
+        f.gate
+            .autonomy()
+            .set(
+                Setting {
+                    action: Some(ActionKind::RestartService),
+                    class: Some("web".into()),
+                    level: Level::Autonomous,
+                },
+                "alice",
+                "restarts on web proved safe",
+            )
+            .unwrap();
+        assert!(matches!(
+            f.gate.submit(request(restart(), "web", 0.99)),
+            Decision::Executed { .. }
+        ));
+        assert_eq!(
+            refusal(f.gate.submit(request(restart(), "cache", 0.99))).code(),
+            "autonomy"
+        );
+        // An approval granted at L3 is refused if the level drops to L2 before it runs.
+        f.gate
+            .autonomy()
+            .set(
+                Setting {
+                    action: None,
+                    class: None,
+                    level: Level::Assisted,
+                },
+                "alice",
+                "trial",
+            )
+            .unwrap();
+        let Decision::Parked { approval, .. } =
+            f.gate.submit(request(Action::Reboot {}, "cache", 0.99))
+        else {
+            panic!("parked at L3")
+        };
+        f.gate
+            .approvals()
+            .vote(approval, "bob", true, "ok")
+            .unwrap();
+        f.gate
+            .autonomy()
+            .set(
+                Setting {
+                    action: None,
+                    class: None,
+                    level: Level::Notify,
+                },
+                "alice",
+                "incident review",
+            )
+            .unwrap();
+        assert_eq!(refusal(f.gate.resume(approval)).code(), "autonomy");
+        assert_eq!(f.actuator.calls(), 1);
+        // Every change is on the hash chain with who, why and what it replaced.
+        let changes: Vec<(String, String, String)> = f
+            .gate
+            .audit()
+            .read_all()
+            .unwrap()
+            .into_iter()
+            .filter_map(|r| match r.entry {
+                AuditEntry::AutonomySet {
+                    previous,
+                    level,
+                    reason,
+                    ..
+                } => Some((previous, level, reason)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(changes.len(), 4, "{changes:?}");
+        assert_eq!(
+            changes[1],
+            (
+                "L2".into(),
+                "L4".into(),
+                "restarts on web proved safe".into()
+            )
+        );
+        verify_ok(&f);
+    }
 }
