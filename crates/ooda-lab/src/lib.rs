@@ -4,6 +4,7 @@
 //! Deterministic for a seed: one PRNG per host stream, no wall clock, no hash-map iteration in
 //! anything that reaches the output.
 
+pub mod backtest;
 pub mod faults;
 pub mod fleet;
 pub mod report;

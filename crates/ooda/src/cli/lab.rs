@@ -6,13 +6,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Args;
+use clap::{Args, Subcommand};
 use ooda_lab::Scenario;
 
 use super::GlobalArgs;
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct LabArgs {
+    #[command(subcommand)]
+    pub command: Option<LabCommand>,
     /// Scenario file (TOML); without one, a 20-host default. Flags below override it.
     #[arg(long)]
     pub scenario: Option<PathBuf>,
@@ -31,7 +34,96 @@ pub struct LabArgs {
     pub html: Option<PathBuf>,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum LabCommand {
+    /// Shadow mode: replay a recorded metrics dump (a Prometheus range-query JSON export, or a
+    /// CSV with a timestamp column and one column per series of one host) through the detectors
+    /// and report what ooda would have alerted and which runbook it would have proposed.
+    Backtest(BacktestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// The dump: `.json` is read as a Prometheus export, anything else as CSV.
+    pub file: PathBuf,
+    /// Host name for a CSV (default: the file's stem).
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Seconds between rows when a CSV's timestamps are row numbers (0, 1, 2 …).
+    #[arg(long, default_value_t = 60)]
+    pub index_step_secs: u64,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn progress_bar(what: &str) -> indicatif::ProgressBar {
+    let bar = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new(1)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{spinner}} {what} {{pos}}/{{len}} steps [{{bar:40}}] {{percent}}% eta {{eta}}"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+fn backtest(args: BacktestArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    use ooda_lab::backtest;
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("reading {}", args.file.display()))?;
+    let name = args.file.display().to_string();
+    let is_json = args
+        .file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let parsed = if is_json {
+        backtest::parse_prometheus(&name, &text)
+    } else {
+        let host = args.host.clone().unwrap_or_else(|| {
+            args.file
+                .file_stem()
+                .map_or("host".to_owned(), |s| s.to_string_lossy().into_owned())
+        });
+        backtest::parse_csv(
+            &name,
+            &host,
+            &text,
+            std::time::Duration::from_secs(args.index_step_secs.max(1)),
+        )
+        .map(|h| vec![h])
+    };
+    let hosts = match parsed {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("✖ {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let config = super::config::load(global)?.monitor;
+    let bar = progress_bar("replaying");
+    let result = backtest::replay(&hosts, &config, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    if args.json {
+        println!("{}", serde_json::to_string(&result)?);
+    } else {
+        print!("{}", result.table());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(args: LabArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    if let Some(LabCommand::Backtest(b)) = args.command {
+        return backtest(b, global);
+    }
     let mut scenario = match &args.scenario {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -66,18 +158,7 @@ pub fn run(args: LabArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     }
     let config = super::config::load(global)?.monitor;
 
-    let bar = if std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::new(1)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} simulating {pos}/{len} steps [{bar:40}] {percent}% eta {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
+    let bar = progress_bar("simulating");
     let started = std::time::Instant::now();
     let card = ooda_lab::run(&scenario, &config, &mut |done, total| {
         bar.set_length(total);
