@@ -10,6 +10,7 @@ use ooda_store::{DataDir, SqliteStore, Store};
 
 use crate::approval::Approvals;
 use crate::audit::{AuditLog, VerifyOptions, HEAD_KEY};
+use crate::autonomy::Levels;
 use crate::config::GovernConfig;
 use crate::kill_switch::KillSwitch;
 use crate::{GovernError, Result};
@@ -49,6 +50,16 @@ impl Home {
 
     pub fn kill_switch(&self) -> KillSwitch {
         KillSwitch::new(self.store.clone(), self.audit.clone(), self.clock.clone())
+    }
+
+    /// The autonomy levels (`ooda autonomy show|set`), the same ones the agent's gate reads.
+    pub fn autonomy(&self) -> Levels {
+        Levels::new(
+            self.store.clone(),
+            self.audit.clone(),
+            self.clock.clone(),
+            self.config.autonomy.clone(),
+        )
     }
 
     pub fn approvals(&self) -> Approvals {

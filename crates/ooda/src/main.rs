@@ -32,6 +32,11 @@ enum Command {
     /// Stop (or allow again) every autonomous action.
     #[command(subcommand, name = "kill-switch")]
     KillSwitch(cli::kill_switch::KillSwitchCommand),
+    /// Autonomy levels (L1 observe … L4 autonomous) per action type and server class.
+    #[command(subcommand)]
+    Autonomy(cli::autonomy::AutonomyCommand),
+    /// Which autonomy level the stored operation history supports, per action type.
+    Maturity(cli::maturity::MaturityArgs),
     /// The hash-chained audit log: verify, export, public key.
     #[command(subcommand)]
     Audit(cli::audit::AuditCommand),
@@ -70,6 +75,8 @@ fn main() -> ExitCode {
         Command::Approvals(command) => cli::approvals::run(command, &cli.global),
         Command::KillSwitch(command) => cli::kill_switch::run(command, &cli.global),
         Command::Audit(command) => cli::audit::run(command, &cli.global),
+        Command::Autonomy(command) => cli::autonomy::run(command, &cli.global),
+        Command::Maturity(args) => cli::maturity::run(args, &cli.global),
         Command::Up(args) => cli::up::run(args, &cli.global),
         Command::Config(command) => cli::config::run(command, &cli.global),
         Command::Doctor(args) => cli::doctor::run(args, &cli.global),

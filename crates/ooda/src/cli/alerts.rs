@@ -119,6 +119,34 @@ fn project(store: &dyn Store) -> anyhow::Result<BTreeMap<String, Alert>> {
     Ok(alerts)
 }
 
+/// Each member's capacity forecast: the predicted saturation and its band, or why the series
+/// has none (no capacity, too little history, no trend toward its limit).
+fn print_forecasts(a: &Alert) {
+    let forecasts: Vec<_> = a
+        .members
+        .iter()
+        .filter_map(|m| m.forecast.as_ref().map(|f| (m, f)))
+        .collect();
+    if forecasts.is_empty() {
+        return;
+    }
+    println!("forecast:");
+    for (m, f) in forecasts {
+        match &f.saturation {
+            Some(s) => println!(
+                "  {}: saturates at {} (band {} .. {}), {:+.3}/h — {}",
+                m.series.metric,
+                s.at.to_rfc3339(),
+                s.earliest.to_rfc3339(),
+                s.latest.to_rfc3339(),
+                s.rate_per_hour,
+                f.note
+            ),
+            None => println!("  {}: no forecast — {}", m.series.metric, f.note),
+        }
+    }
+}
+
 fn print_alert(a: &Alert) {
     println!("alert        {}", a.fingerprint);
     println!("id           {}", a.id);
@@ -136,6 +164,7 @@ fn print_alert(a: &Alert) {
     for m in &a.members {
         println!("  [{}] {} — {}", m.severity, m.series, m.explanation);
     }
+    print_forecasts(a);
     if !a.enrichment.is_empty() {
         println!("log context:");
         for line in &a.enrichment {

@@ -3,6 +3,7 @@
 pub mod alerts;
 pub mod approvals;
 pub mod audit;
+pub mod autonomy;
 pub mod config;
 pub mod detect;
 pub mod doctor;
@@ -10,6 +11,7 @@ pub mod eval;
 pub mod incidents;
 pub mod kill_switch;
 pub mod lab;
+pub mod maturity;
 pub mod patch;
 pub mod policy;
 pub mod runbooks;
