@@ -12,6 +12,7 @@ use toml::{Table, Value};
 use crate::model::{
     BusConfig, Config, DedupConfig, EnrichmentConfig, HostSourceConfig, IncidentConfig,
     LogSourceConfig, MemoryBusConfig, ServerConfig, SourceConfig, SqliteStoreConfig, StoreConfig,
+    WatchConfig,
 };
 use crate::CONFIG_VERSION;
 
@@ -71,6 +72,7 @@ const TOP_LEVEL: &[&str] = &[
     "alertmanager",
     "incident",
     "reasoner",
+    "watch",
 ];
 
 /// Reads and checks a file (`-` reads standard input).
@@ -240,6 +242,44 @@ pub fn check(text: &str) -> Result<Config, Vec<ConfigError>> {
                     errors.push(err(&format!("reasoner.{field}"), reason))
                 }
                 Err(other) => errors.push(err("reasoner", other.to_string())),
+            }
+        }
+    }
+    if let Some(value) = table.get("watch") {
+        config.watch = array("watch", value, &mut errors, |path, item, errors| {
+            let watch = section::<WatchConfig>(path, item, errors)?;
+            let valid = |s: &str| {
+                !s.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+                    && !s.starts_with(|c: char| c.is_ascii_digit())
+            };
+            if !valid(&watch.metric) {
+                errors.push(err(
+                    &format!("{path}.metric"),
+                    format!(
+                        "expected a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*), found {:?}",
+                        watch.metric
+                    ),
+                ));
+                return None;
+            }
+            if let Some(name) = watch.name.as_deref().filter(|n| !valid(n)) {
+                errors.push(err(
+                    &format!("{path}.name"),
+                    format!("expected a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*), found {name:?}"),
+                ));
+                return None;
+            }
+            Some(watch)
+        });
+        let mut seen = BTreeSet::new();
+        for (i, w) in config.watch.iter().enumerate() {
+            if !seen.insert(w.metric.clone()) {
+                errors.push(err(
+                    &format!("watch[{i}].metric"),
+                    format!("duplicate watched metric {:?}", w.metric),
+                ));
             }
         }
     }

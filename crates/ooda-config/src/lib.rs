@@ -14,7 +14,7 @@ pub use check::{check, check_file, ConfigError, ConfigErrors};
 pub use model::{
     ActuatorConfig, BusConfig, Config, DedupConfig, EnrichmentConfig, HostSourceConfig,
     IncidentConfig, LogSourceConfig, MemoryBusConfig, ServerConfig, SourceConfig,
-    SqliteStoreConfig, StoreConfig,
+    SqliteStoreConfig, StoreConfig, WatchConfig, WatchTransform,
 };
 pub use types::{HttpUrl, ListenAddr, Seconds, Secret, SecretError};
 

@@ -35,6 +35,41 @@ pub struct Config {
     pub incident: IncidentConfig,
     /// `[reasoner]`: an LLM reasoner instead of the built-in one (off when absent).
     pub reasoner: Option<ooda_reason::config::ReasonerConfig>,
+    /// `[[watch]]`: series watched besides the shipped node-exporter ones (or instead of one of
+    /// them: same `metric`).
+    pub watch: Vec<WatchConfig>,
+}
+
+/// `[[watch]]`: one more series family the engine scores.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchConfig {
+    /// The metric as sources report it (a scraped name; counters arrive as per-second rates),
+    /// or the name given to `query`'s result.
+    pub metric: String,
+    /// The name the engine and alerts use (default: `metric`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// What it measures: picks thresholds and the direction that alarms.
+    pub class: ooda_core::MetricClass,
+    #[serde(default)]
+    pub transform: WatchTransform,
+    /// PromQL that Prometheus sources run for it, one series per `instance` (default: the
+    /// metric name itself).
+    #[serde(default)]
+    pub query: Option<String>,
+}
+
+/// How a source value becomes the engine's value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WatchTransform {
+    #[default]
+    Identity,
+    /// A 0–1 ratio shown as a percentage.
+    Percent,
+    /// A used 0–1 ratio shown as the free percentage (headroom alarms low).
+    FreePercent,
 }
 
 /// `[[logs]]`: a log source (read-only).
@@ -204,6 +239,7 @@ impl Default for Config {
             alertmanager: None,
             incident: IncidentConfig::default(),
             reasoner: None,
+            watch: Vec::new(),
         }
     }
 }

@@ -114,6 +114,14 @@ pub const WATCH: &[Watched] = &[
     },
 ];
 
+/// A watched metric as the stage uses it (shipped or configured).
+#[derive(Debug, Clone)]
+struct WatchEntry {
+    name: String,
+    class: MetricClass,
+    transform: Transform,
+}
+
 /// One host's detector with the stable series order it was built with.
 struct HostState {
     index: HashMap<String, usize>,
@@ -208,7 +216,8 @@ pub struct MonitorStage {
     hosts: BTreeMap<String, HostState>,
     fusion: Fusion,
     dedup: Arc<dyn Dedup>,
-    watch: HashMap<&'static str, Watched>,
+    /// Source metric → how it is watched.
+    watch: HashMap<String, WatchEntry>,
     live: Option<Arc<LiveView>>,
 }
 
@@ -219,9 +228,40 @@ impl MonitorStage {
             config,
             hosts: BTreeMap::new(),
             dedup,
-            watch: WATCH.iter().map(|w| (w.metric, *w)).collect(),
+            watch: WATCH
+                .iter()
+                .map(|w| {
+                    (
+                        w.metric.to_owned(),
+                        WatchEntry {
+                            name: w.name.to_owned(),
+                            class: w.class,
+                            transform: w.transform,
+                        },
+                    )
+                })
+                .collect(),
             live: None,
         }
+    }
+
+    /// Adds the configured `[[watch]]` entries (one with a shipped entry's metric replaces it).
+    pub fn with_watch(mut self, extra: &[ooda_config::WatchConfig]) -> Self {
+        for w in extra {
+            self.watch.insert(
+                w.metric.clone(),
+                WatchEntry {
+                    name: w.name.clone().unwrap_or_else(|| w.metric.clone()),
+                    class: w.class,
+                    transform: match w.transform {
+                        ooda_config::WatchTransform::Identity => Transform::Identity,
+                        ooda_config::WatchTransform::Percent => Transform::Percent,
+                        ooda_config::WatchTransform::FreePercent => Transform::FreePercent,
+                    },
+                },
+            );
+        }
+        self
     }
 
     /// Publishes every round's latest values into `live`.
@@ -294,7 +334,7 @@ impl MonitorStage {
                 .map(|(k, v)| format!("{k}=\"{v}\""))
                 .collect();
             let name = if extra.is_empty() {
-                watched.name.to_owned()
+                watched.name.clone()
             } else {
                 format!("{}{{{}}}", watched.name, extra.join(","))
             };
@@ -330,7 +370,7 @@ impl MonitorStage {
             let mut config = self.config.clone();
             for name in &names {
                 let metric_name = name.split('{').next().unwrap_or(name);
-                if let Some(w) = WATCH.iter().find(|w| w.name == metric_name) {
+                if let Some(w) = self.watch.values().find(|w| w.name == metric_name) {
                     config.classes.entry(name.clone()).or_insert(w.class);
                 }
             }
@@ -412,5 +452,35 @@ mod tests {
             .any(|m| m.series.metric.starts_with("filesystem_free_percent")));
         assert_eq!(resolved.len(), 1);
         assert_eq!(resolved[0].state, AlertState::Resolved);
+    }
+
+    #[test]
+    fn a_configured_watch_entry_is_scored_under_its_name() {
+        let watch: Vec<ooda_config::WatchConfig> = vec![toml::from_str(
+            "metric = \"app_request_seconds_p99\"\nname = \"p99_latency\"\nclass = \"latency\"",
+        )
+        .unwrap()];
+        let mut stage = MonitorStage::new(MonitorConfig::default(), Arc::new(MemoryDedup::new()))
+            .with_watch(&watch);
+        let mut opened = Vec::new();
+        for i in 0..400i64 {
+            let t = 1_700_000_000_000 + i * 10_000;
+            let p99 = if (300..340).contains(&i) {
+                9.0
+            } else {
+                0.2 + 0.01 * (i % 7) as f64
+            };
+            for event in stage
+                .ingest(&[sample("app_request_seconds_p99", &[], t, p99)])
+                .unwrap()
+            {
+                if let FusionEvent::Opened(a) = event {
+                    opened.push(a);
+                }
+            }
+        }
+        assert_eq!(stage.watched_series(), 1);
+        assert_eq!(opened.len(), 1, "{opened:#?}");
+        assert_eq!(opened[0].members[0].series.metric, "p99_latency");
     }
 }

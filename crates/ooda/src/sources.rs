@@ -49,6 +49,23 @@ pub const PROMETHEUS_QUERIES: &[(&str, &str)] = &[
 ];
 
 /// Turns one node-exporter scrape (counters already per-second rates) into the watched `node_*`
+/// The shipped queries plus one per configured `[[watch]]` entry (its `query`, or the metric
+/// itself); a configured entry with a shipped metric's name replaces that query.
+pub fn prometheus_queries(watch: &[ooda_config::WatchConfig]) -> Vec<(String, String)> {
+    let mut queries: Vec<(String, String)> = PROMETHEUS_QUERIES
+        .iter()
+        .filter(|(name, _)| !watch.iter().any(|w| w.metric == *name))
+        .map(|(name, expr)| ((*name).to_owned(), (*expr).to_owned()))
+        .collect();
+    queries.extend(watch.iter().map(|w| {
+        (
+            w.metric.clone(),
+            w.query.clone().unwrap_or_else(|| w.metric.clone()),
+        )
+    }));
+    queries
+}
+
 /// ratios, per host: the same definitions as [`PROMETHEUS_QUERIES`], computed locally.
 pub fn derive_node_exporter(samples: &[Sample]) -> Vec<Sample> {
     let mut out = Vec::new();

@@ -21,7 +21,7 @@ use tokio::sync::watch;
 use super::GlobalArgs;
 use crate::pipeline::{LiveView, MonitorStage};
 use crate::route::{Routed, Router};
-use crate::sources::{derive_node_exporter, next_delay, Intensify, PROMETHEUS_QUERIES};
+use crate::sources::{derive_node_exporter, next_delay, prometheus_queries, Intensify};
 
 #[derive(Debug, Args)]
 pub struct UpArgs {
@@ -188,12 +188,15 @@ async fn agent(args: UpArgs, global: &GlobalArgs, config: Config) -> anyhow::Res
             (shared.clone() as Arc<dyn ooda_monitor::Dedup>, Some(shared))
         }
     };
-    let mut stage = MonitorStage::new(config.monitor.clone(), dedup).with_live(live.clone());
+    let mut stage = MonitorStage::new(config.monitor.clone(), dedup)
+        .with_live(live.clone())
+        .with_watch(&config.watch);
+    let queries = Arc::new(prometheus_queries(&config.watch));
     // Baselines learn from Prometheus history first, so series that already have 14 days of it
     // skip the cold start.
     for source in &config.sources {
         if let SourceConfig::Prometheus(prom_config) = source {
-            backfill(prom_config, &mut stage, clock.now()).await;
+            backfill(prom_config, &queries, &mut stage, clock.now()).await;
         }
     }
     let intensify = Intensify::default();
@@ -233,7 +236,7 @@ async fn agent(args: UpArgs, global: &GlobalArgs, config: Config) -> anyhow::Res
                 let client = ooda_connect::prometheus::PrometheusClient::new(prom_config.clone())
                     .with_context(|| format!("source {}", prom_config.name))?;
                 (
-                    Runner::Prometheus(Box::new(client)),
+                    Runner::Prometheus(Box::new(client), queries.clone()),
                     prom_config.interval.get(),
                 )
             }
@@ -453,7 +456,11 @@ struct SourcePipeline {
 enum Runner {
     Host(Arc<Mutex<HostSource>>),
     Scrape(Box<ooda_connect::scrape::Scraper>),
-    Prometheus(Box<ooda_connect::prometheus::PrometheusClient>),
+    /// With the queries it runs (shipped plus configured), as (name, PromQL).
+    Prometheus(
+        Box<ooda_connect::prometheus::PrometheusClient>,
+        Arc<Vec<(String, String)>>,
+    ),
 }
 
 /// What one round produced: samples, and problems that did not stop it.
@@ -467,7 +474,7 @@ impl Runner {
         match self {
             Runner::Host(_) => "host",
             Runner::Scrape(_) => "scrape",
-            Runner::Prometheus(_) => "prometheus",
+            Runner::Prometheus(..) => "prometheus",
         }
     }
 
@@ -476,7 +483,7 @@ impl Runner {
         match self {
             Runner::Host(h) => h.lock().ok().map(|h| h.host().to_owned()),
             Runner::Scrape(s) => Some(s.host().to_owned()),
-            Runner::Prometheus(_) => None,
+            Runner::Prometheus(..) => None,
         }
     }
 
@@ -509,10 +516,10 @@ impl Runner {
                     .collect();
                 Ok(Round { samples, errors })
             }
-            Runner::Prometheus(client) => {
+            Runner::Prometheus(client, queries) => {
                 let mut samples = Vec::new();
                 let mut errors = Vec::new();
-                for (name, expr) in PROMETHEUS_QUERIES {
+                for (name, expr) in queries.iter() {
                     match client.query(expr, None).await {
                         Ok(response) => {
                             errors.extend(response.warnings);
@@ -539,6 +546,7 @@ impl Runner {
 /// Reads Prometheus history into the baselines (learning only: history raises no alerts).
 async fn backfill(
     config: &ooda_connect::prometheus::PrometheusConfig,
+    queries: &[(String, String)],
     stage: &mut MonitorStage,
     now: ooda_core::Timestamp,
 ) {
@@ -549,10 +557,7 @@ async fn backfill(
             return;
         }
     };
-    let exprs: Vec<String> = PROMETHEUS_QUERIES
-        .iter()
-        .map(|(_, e)| (*e).to_owned())
-        .collect();
+    let exprs: Vec<String> = queries.iter().map(|(_, e)| e.clone()).collect();
     let history = client
         .backfill(
             &exprs,
@@ -562,7 +567,7 @@ async fn backfill(
         .await;
     let mut by_time: std::collections::BTreeMap<i64, Vec<Sample>> =
         std::collections::BTreeMap::new();
-    for ((name, _), (_, series)) in PROMETHEUS_QUERIES.iter().zip(&history.series) {
+    for ((name, _), (_, series)) in queries.iter().zip(&history.series) {
         for s in series {
             for sample in s.samples(name) {
                 by_time.entry(sample.time_ms).or_default().push(sample);
