@@ -92,12 +92,14 @@ fn json_lines(args: &[&str], data: &Path) -> Vec<serde_json::Value> {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     let text = text.trim();
-    if text.starts_with('[') {
-        serde_json::from_str::<Vec<serde_json::Value>>(text).unwrap()
-    } else {
-        text.lines()
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Array(items)) => items,
+        Ok(one) => vec![one],
+        // JSON lines.
+        Err(_) => text
+            .lines()
             .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
+            .collect(),
     }
 }
 
@@ -457,6 +459,69 @@ fn alertmanager_webhook_alerts_become_incidents_unless_silenced() {
     assert!(
         incidents.iter().all(|i| i["host"] != "db-7"),
         "a silenced alert never becomes an incident: {incidents:#?}"
+    );
+    drop(agent);
+}
+
+/// An LLM reasoner that answers garbage: the running agent still explains the incident with the
+/// built-in reasoner and the report says it fell back (the agent also publishes a self-alert).
+#[test]
+fn a_broken_llm_reasoner_falls_back_to_the_builtin_one_in_the_running_agent() {
+    use ooda_connect::scripted::{Reply, ScriptedServer};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let model = runtime.block_on(ScriptedServer::start(
+        (0..40)
+            .map(|_| Reply::json(200, r#"{"not": "a chat completion"}"#))
+            .collect(),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ooda.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "version = 1\nsources = []\nlogs = []\n[reasoner.models.local]\nprovider = \"openai\"\nmodel = \"m\"\nurl = \"{}/v1\"\nmax_retries = 0\n[reasoner.routing]\nroot_cause = \"local\"\n",
+            model.url
+        ),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let agent = Agent::start_with(&data, &["--config", config.to_str().unwrap()]);
+    let now = chrono::Utc::now().to_rfc3339();
+    let (code, body) = post_json(
+        &format!("{}/api/v1/alerts/alertmanager", agent.base),
+        &serde_json::json!({
+            "version": "4", "groupKey": "g", "status": "firing", "receiver": "ooda",
+            "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {}, "externalURL": "",
+            "alerts": [{
+                "status": "firing",
+                "labels": {"alertname": "HighMemory", "host": "app-3"},
+                "annotations": {"summary": "memory used 97% on app-3"},
+                "startsAt": now, "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": "", "fingerprint": "feedface"
+            }]
+        }),
+    );
+    assert_eq!(code, 200, "{body}");
+    let incident = wait_until("the incident to be explained", || {
+        json_lines(&["incidents", "list", "--json"], &data)
+            .into_iter()
+            .find(|i| {
+                i["host"] == "app-3"
+                    && i["state"] != "open"
+                    && i["state"] != "triaged"
+                    && i["state"] != "investigating"
+            })
+    });
+    let id = incident["id"].as_str().unwrap();
+    let shown = json_lines(&["incidents", "show", id, "--json"], &data);
+    let reasoner = shown[0]["report"]["reasoner"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(reasoner.contains("fallback"), "{:#}", shown[0]);
+    assert!(
+        !model.received().is_empty(),
+        "the model was really asked before ooda fell back"
     );
     drop(agent);
 }
