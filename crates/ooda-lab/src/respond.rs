@@ -114,6 +114,7 @@ impl Pillars {
         start_ms: i64,
         human_delay_minutes: u32,
         kill_switch: Vec<(i64, i64)>,
+        autonomy: ooda_govern::autonomy::Level,
     ) -> Result<Self, RespondError> {
         // tmpfs when there is one: the audit log fsyncs every record.
         let shm = std::path::Path::new("/dev/shm");
@@ -133,6 +134,9 @@ impl Pillars {
                 .map_err(setup("audit log"))?,
         );
         let mut config = GovernConfig::default();
+        // The lab measures what ooda does when it is allowed to act (L4 unless the scenario
+        // says otherwise); the shipped default, L2, takes no action at all.
+        config.autonomy.default = autonomy;
         // The lab measures what ooda does when it may act: L4 (the shipped default is L2).
         config.autonomy.default = ooda_govern::autonomy::Level::Autonomous;
         for name in APPROVERS {

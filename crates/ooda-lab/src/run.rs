@@ -77,6 +77,7 @@ pub fn run(
             EPOCH_MS,
             scenario.human_response_minutes,
             periods,
+            scenario.autonomy,
         )?)
     } else {
         None

@@ -34,6 +34,8 @@ pub struct Scenario {
     pub actuator_failure_rate: f64,
     /// Periods the kill switch is on; no action may run during them.
     pub kill_switch: Vec<KillSwitchPeriod>,
+    /// The governance autonomy level the lab runs at (L4: policy decides alone).
+    pub autonomy: ooda_govern::autonomy::Level,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -74,6 +76,7 @@ impl Default for Scenario {
             human_response_minutes: 15,
             actuator_failure_rate: 0.05,
             kill_switch: Vec::new(),
+            autonomy: ooda_govern::autonomy::Level::Autonomous,
         }
     }
 }
