@@ -842,7 +842,7 @@ impl RolloutEngine {
         reason: String,
     ) -> Result<(), RolloutError> {
         let name = r.hosts[i].host.clone();
-        if r.plan.previous.get(&name).is_none() && self.config.rollback_template.is_none() {
+        if !r.plan.previous.contains_key(&name) && self.config.rollback_template.is_none() {
             return self.fail_host(
                 r,
                 i,
@@ -1059,9 +1059,9 @@ impl RolloutEngine {
 
 /// `172800` → `48h`, `1800` → `30m`.
 pub fn humanize(secs: u64) -> String {
-    if secs % 3600 == 0 {
+    if secs.is_multiple_of(3600) {
         format!("{}h", secs / 3600)
-    } else if secs % 60 == 0 {
+    } else if secs.is_multiple_of(60) {
         format!("{}m", secs / 60)
     } else {
         format!("{secs}s")

@@ -13,6 +13,7 @@
 pub mod engine;
 pub mod executor;
 pub mod facts;
+pub mod fleet;
 pub mod plan;
 pub mod ports;
 pub mod repo;
@@ -20,6 +21,7 @@ pub mod state;
 
 pub use engine::{RolloutEngine, RolloutParts};
 pub use facts::FleetFacts;
+pub use fleet::InventoryFleet;
 pub use plan::{EmergencyRequest, RolloutConfig, RolloutPlan};
 pub use ports::{ActionGate, ApprovalProgress, EventSink, Fleet, Health, KeyProgress, NoEvents};
 pub use repo::RolloutStore;

@@ -30,6 +30,11 @@ pub enum PatchCommand {
     Plan(ScanArgs),
     /// Coverage, share within SLA, mean time to patch, per owner and per tier.
     Report(ReportArgs),
+    /// Staged rollouts: start, run, status, pause, resume, abort.
+    #[command(subcommand)]
+    Rollout(rollout::RolloutCommand),
+    /// The next maintenance windows, per window and (with --cmdb) per host.
+    Windows(rollout::WindowsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -168,6 +173,8 @@ pub fn run(command: PatchCommand, global: &GlobalArgs) -> anyhow::Result<ExitCod
             print!("{text}");
             Ok(ExitCode::SUCCESS)
         }
+        PatchCommand::Rollout(command) => rollout::run(command, global),
+        PatchCommand::Windows(args) => rollout::windows(args),
         PatchCommand::Report(args) => {
             let scan = run_scan(&args.inventory, global, false)?;
             warn_inventory(&scan);
@@ -347,4 +354,514 @@ fn collect(args: CollectArgs) -> anyhow::Result<ExitCode> {
         None => print!("{raw}"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `ooda patch rollout …` and `ooda patch windows`: thin over `ooda_patch::rollout`.
+mod rollout {
+    use std::path::{Path, PathBuf};
+    use std::process::ExitCode;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use anyhow::{anyhow, bail, Context};
+    use clap::{Args, Subcommand};
+    use ooda_core::{Clock, Host, SharedClock, SystemClock, Timestamp};
+    use ooda_govern::gate::GateParts;
+    use ooda_govern::{Gate, Home, Precondition, StaticFacts};
+    use ooda_patch::rollout::executor::{AnsibleConfig, AnsibleExecutor, PatchActuator, PatchVia};
+    use ooda_patch::rollout::{
+        ControlRequest, FleetFacts, HostPhase, InventoryFleet, NoEvents, Rollout, RolloutConfig,
+        RolloutEngine, RolloutParts, RolloutPlan, RolloutStore, Stage,
+    };
+    use ooda_patch::windows::Windows;
+
+    use super::GlobalArgs;
+
+    #[derive(Debug, Subcommand)]
+    pub enum RolloutCommand {
+        /// Check a plan (TOML) against the inventory and windows and store it as a new rollout.
+        Start(StartArgs),
+        /// Carry out rollouts through the gate: tick every --interval until none is active.
+        Run(RunArgs),
+        /// Progress of one rollout, or a list of all of them.
+        Status {
+            id: Option<String>,
+            /// Redraw every two seconds until the rollout is final.
+            #[arg(long)]
+            watch: bool,
+            /// JSON instead of the progress view.
+            #[arg(long)]
+            json: bool,
+        },
+        /// Start no new host until resumed (steps in flight finish).
+        Pause {
+            id: String,
+            #[arg(long)]
+            reason: String,
+            #[arg(long = "as", env = "USER", default_value = "operator")]
+            by: String,
+        },
+        /// Clear a pause (a human's or an automatic one); its cause is checked again.
+        Resume {
+            id: String,
+            #[arg(long = "as", env = "USER", default_value = "operator")]
+            by: String,
+        },
+        /// Stop for good: no new host starts; steps in flight finish or roll back.
+        Abort {
+            id: String,
+            #[arg(long)]
+            reason: String,
+            #[arg(long = "as", env = "USER", default_value = "operator")]
+            by: String,
+        },
+    }
+
+    #[derive(Debug, Args)]
+    pub struct FleetArgs {
+        /// CMDB file (.csv, .json or .yaml), as for `ooda patch scan`.
+        #[arg(long)]
+        pub cmdb: PathBuf,
+        /// Maintenance windows file (TOML, `version = 1`, `[[window]]` tables).
+        #[arg(long)]
+        pub windows: PathBuf,
+        /// Rollout settings (TOML: staging_validation_secs, batch …); defaults otherwise.
+        #[arg(long)]
+        pub rollout_config: Option<PathBuf>,
+    }
+
+    #[derive(Debug, Args)]
+    pub struct StartArgs {
+        /// The plan: id, package, version, staging, production, previous, batch, reason.
+        pub plan: PathBuf,
+        #[command(flatten)]
+        pub fleet: FleetArgs,
+    }
+
+    #[derive(Debug, Args)]
+    pub struct RunArgs {
+        #[command(flatten)]
+        pub fleet: FleetArgs,
+        /// Local ansible executor settings (TOML); defaults otherwise.
+        #[arg(long)]
+        pub ansible_config: Option<PathBuf>,
+        /// Dry run: every playbook with --check (the shipped ones simulate the package change).
+        #[arg(long)]
+        pub check: bool,
+        /// Hosts take no traffic (drained): without it policy asks a human for each patch.
+        #[arg(long)]
+        pub assume_drained: bool,
+        /// One tick, then exit.
+        #[arg(long)]
+        pub once: bool,
+        #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+        pub interval: Duration,
+    }
+
+    #[derive(Debug, Args)]
+    pub struct WindowsArgs {
+        #[arg(long)]
+        pub windows: PathBuf,
+        /// Also show each host's window and next opening.
+        #[arg(long)]
+        pub cmdb: Option<PathBuf>,
+        #[arg(long, default_value_t = 3)]
+        pub count: usize,
+        /// From this time (RFC 3339) instead of now.
+        #[arg(long)]
+        pub at: Option<chrono::DateTime<chrono::Utc>>,
+    }
+
+    fn read_windows(path: &Path) -> anyhow::Result<Windows> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Windows::from_toml(&text).with_context(|| format!("{}", path.display()))
+    }
+
+    fn read_hosts(path: &Path) -> anyhow::Result<Vec<Host>> {
+        let (hosts, report) = ooda_patch::inventory::load(path, None)?;
+        if report.skipped_rows > 0 {
+            eprintln!(
+                "warning: {} CMDB rows skipped; first: {}",
+                report.skipped_rows,
+                report.first_error.as_deref().unwrap_or("-")
+            );
+        }
+        Ok(hosts.into_iter().map(|h| h.host).collect())
+    }
+
+    /// A TOML settings file, or the defaults when none is named.
+    macro_rules! read_toml {
+        ($ty:ty, $path:expr) => {
+            match $path {
+                None => Ok::<$ty, anyhow::Error>(<$ty>::default()),
+                Some(path) => std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))
+                    .and_then(|text| {
+                        toml::from_str::<$ty>(&text).with_context(|| format!("{}", path.display()))
+                    }),
+            }
+        };
+    }
+
+    /// The engine over the data directory's store, audit log and gate.
+    fn engine(
+        global: &GlobalArgs,
+        fleet: &FleetArgs,
+        actuator: PatchActuatorChoice,
+        assume_drained: bool,
+    ) -> anyhow::Result<(RolloutEngine, Arc<Gate>)> {
+        let home = Home::open(&global.data_dir, None)?;
+        let fleet_impl = Arc::new(InventoryFleet::new(
+            read_hosts(&fleet.cmdb)?,
+            read_windows(&fleet.windows)?,
+            Some(home.store.clone()),
+        ));
+        let config = read_toml!(RolloutConfig, fleet.rollout_config.as_deref())?;
+        let clock: SharedClock = home.clock.clone();
+        let policy = match &home.config.policy_dir {
+            Some(dir) => ooda_govern::PolicyEngine::load_dir(dir),
+            None => ooda_govern::PolicyEngine::with_defaults(),
+        }
+        .map_err(|problems| {
+            anyhow!(
+                "policy: {}",
+                problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        })?;
+        let mut holding = std::collections::BTreeSet::from([Precondition::TemplateApproved]);
+        if assume_drained {
+            holding.insert(Precondition::HostDrained);
+        }
+        let actuator = match actuator {
+            PatchActuatorChoice::None => {
+                PatchActuator::new(home.store.clone(), None, None, PatchVia::Local)
+            }
+            PatchActuatorChoice::Local(config) => PatchActuator::new(
+                home.store.clone(),
+                Some(AnsibleExecutor::new(config)?),
+                None,
+                PatchVia::Local,
+            ),
+        };
+        let changes = Arc::new(ooda_govern::EmbeddedChangeRecords::new(
+            home.store.clone(),
+            clock.clone(),
+        ));
+        let notifier = Arc::new(ooda_govern::LogNotifier);
+        let gate = Arc::new(Gate::new(GateParts {
+            config: home.config.clone(),
+            store: home.store.clone(),
+            audit: home.audit.clone(),
+            policy: Arc::new(policy),
+            actuator: Arc::new(actuator),
+            facts: Arc::new(FleetFacts {
+                fleet: fleet_impl.clone(),
+                inner: Arc::new(StaticFacts {
+                    holding,
+                    window_open: false,
+                    active_incidents: 0,
+                }),
+            }),
+            changes: changes.clone(),
+            notifier: notifier.clone(),
+            clock: clock.clone(),
+        }));
+        let engine = RolloutEngine::new(RolloutParts {
+            store: home.store.clone(),
+            gate: gate.clone(),
+            fleet: fleet_impl,
+            events: Arc::new(NoEvents),
+            changes,
+            notifier,
+            clock,
+            config,
+        });
+        Ok((engine, gate))
+    }
+
+    enum PatchActuatorChoice {
+        None,
+        Local(AnsibleConfig),
+    }
+
+    pub fn run(command: RolloutCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+        match command {
+            RolloutCommand::Start(args) => {
+                let text = std::fs::read_to_string(&args.plan)
+                    .with_context(|| format!("reading {}", args.plan.display()))?;
+                let plan: RolloutPlan =
+                    toml::from_str(&text).with_context(|| format!("{}", args.plan.display()))?;
+                let (engine, _) = engine(global, &args.fleet, PatchActuatorChoice::None, false)?;
+                let rollout = engine.start(plan)?;
+                print!("{}", progress(&rollout));
+                println!("stored; `ooda patch rollout run --cmdb … --windows …` carries it out");
+                Ok(ExitCode::SUCCESS)
+            }
+            RolloutCommand::Run(args) => {
+                let mut ansible = read_toml!(AnsibleConfig, args.ansible_config.as_deref())?;
+                ansible.check |= args.check;
+                let (engine, gate) = engine(
+                    global,
+                    &args.fleet,
+                    PatchActuatorChoice::Local(ansible),
+                    args.assume_drained,
+                )?;
+                for (action, status) in gate.reconcile() {
+                    eprintln!(
+                        "reconciled interrupted action {action}: {}",
+                        status.as_str()
+                    );
+                }
+                loop {
+                    gate.tick();
+                    let results = engine.tick();
+                    for (id, result) in &results {
+                        match result {
+                            Ok(rollout) => print!("{}", progress(rollout)),
+                            Err(error) => eprintln!("rollout {id}: {error}"),
+                        }
+                    }
+                    // A paused rollout waits for a human: nothing for this loop to do.
+                    let active = results.iter().any(|(_, r)| {
+                        r.as_ref().is_ok_and(|r| {
+                            (!r.stage.is_final() && r.paused.is_none())
+                                || r.hosts.iter().any(|h| h.phase.in_flight())
+                        })
+                    });
+                    if args.once || !active {
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                    std::thread::sleep(args.interval);
+                }
+            }
+            RolloutCommand::Status { id, watch, json } => {
+                let home = Home::open(&global.data_dir, None)?;
+                let repo = RolloutStore::new(home.store.clone());
+                let Some(id) = id else {
+                    let ids = repo.ids()?;
+                    if ids.is_empty() {
+                        println!("no rollouts");
+                    }
+                    for id in ids {
+                        let r = repo.get(&id)?;
+                        let (done, total) = r.progress();
+                        println!(
+                            "{:<28} {:<20} {done}/{total} hosts{}",
+                            id,
+                            r.stage.name(),
+                            r.paused
+                                .as_deref()
+                                .map(|p| format!("  paused: {p}"))
+                                .unwrap_or_default()
+                        );
+                    }
+                    return Ok(ExitCode::SUCCESS);
+                };
+                loop {
+                    let r = repo.get(&id)?;
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&r)?);
+                    } else {
+                        if watch {
+                            print!("\x1b[2J\x1b[H");
+                        }
+                        print!("{}", progress(&r));
+                    }
+                    let moving = !r.stage.is_final() || r.hosts.iter().any(|h| h.phase.in_flight());
+                    if !watch || !moving {
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                    std::thread::sleep(Duration::from_secs(2));
+                }
+            }
+            RolloutCommand::Pause { id, reason, by } => control(global, &id, "pause", |c, now| {
+                c.pause = Some(ControlRequest {
+                    by,
+                    reason,
+                    at: now,
+                });
+            }),
+            RolloutCommand::Resume { id, by } => control(global, &id, "resume", |c, _| {
+                c.pause = None;
+                c.resumes += 1;
+                let _ = by;
+            }),
+            RolloutCommand::Abort { id, reason, by } => control(global, &id, "abort", |c, now| {
+                c.abort = Some(ControlRequest {
+                    by,
+                    reason,
+                    at: now,
+                });
+            }),
+        }
+    }
+
+    fn control(
+        global: &GlobalArgs,
+        id: &str,
+        verb: &'static str,
+        change: impl FnOnce(&mut ooda_patch::rollout::Control, Timestamp),
+    ) -> anyhow::Result<ExitCode> {
+        let home = Home::open(&global.data_dir, None)?;
+        let repo = RolloutStore::new(home.store.clone());
+        let rollout = repo.get(id)?;
+        if matches!(
+            rollout.stage,
+            Stage::Completed { .. } | Stage::Aborted { .. }
+        ) {
+            return Err(ooda_patch::rollout::RolloutError::Finished {
+                id: id.to_owned(),
+                stage: rollout.stage.name().to_owned(),
+                verb,
+            }
+            .into());
+        }
+        let now = SystemClock.now();
+        repo.update_control(id, |c| change(c, now))?;
+        println!("rollout {id}: {verb} requested; the running `ooda patch rollout run` applies it at its next tick");
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// The progress view: a bar, each host's phase, the last lines of the journal.
+    fn progress(r: &Rollout) -> String {
+        let (done, total) = r.progress();
+        let width = 30;
+        let filled = if total == 0 {
+            width
+        } else {
+            done * width / total
+        };
+        let mut out = format!(
+            "rollout {}  {} → {}  [{}{}] {done}/{total} hosts  stage: {}{}\n",
+            r.id(),
+            r.plan.package,
+            r.plan.version,
+            "#".repeat(filled),
+            ".".repeat(width - filled),
+            r.stage.name(),
+            match &r.stage {
+                Stage::StagingValidation { until, .. } => format!(" until {}", until.to_rfc3339()),
+                Stage::Halted { reason, .. } => format!(" ({reason})"),
+                Stage::Aborted { by, reason, .. } => format!(" by {by} ({reason})"),
+                _ => String::new(),
+            }
+        );
+        if let Some(paused) = &r.paused {
+            out.push_str(&format!("  PAUSED: {paused}\n"));
+        }
+        for h in &r.hosts {
+            let detail = match &h.phase {
+                HostPhase::Patching { since, .. } => format!("since {}", since.to_rfc3339()),
+                HostPhase::AwaitingApproval { approval, .. } => {
+                    format!("approval #{approval}: `ooda approvals approve {approval}`")
+                }
+                HostPhase::Validating { until, .. } => format!("until {}", until.to_rfc3339()),
+                HostPhase::Validated { at } | HostPhase::Patched { at } => at.to_rfc3339(),
+                HostPhase::RolledBack { reason, .. } | HostPhase::Failed { reason } => {
+                    reason.clone()
+                }
+                HostPhase::RollingBack { reason, .. } => reason.clone(),
+                HostPhase::Pending => String::new(),
+            };
+            let change = h.change.as_ref().map(|c| c.number.as_str()).unwrap_or("");
+            out.push_str(&format!(
+                "  {:<10} {:<24} {:<17} {:<16} {detail}\n",
+                h.wave.as_str(),
+                h.host,
+                h.phase.name(),
+                change
+            ));
+        }
+        for entry in r
+            .journal
+            .iter()
+            .rev()
+            .take(8)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+        {
+            out.push_str(&format!(
+                "  {}  {:<12} {}\n",
+                entry.at.format("%Y-%m-%d %H:%M"),
+                entry.host.as_deref().unwrap_or("-"),
+                entry.what
+            ));
+        }
+        out
+    }
+
+    pub fn windows(args: WindowsArgs) -> anyhow::Result<ExitCode> {
+        let windows = read_windows(&args.windows)?;
+        let now = args.at.unwrap_or_else(|| SystemClock.now());
+        let mut body = Vec::new();
+        for window in windows.iter() {
+            let openings = window.next_openings(now, args.count)?;
+            if openings.is_empty() {
+                body.push(vec![
+                    window.spec.name.clone(),
+                    window.spec.cron.clone(),
+                    window.spec.timezone.clone(),
+                    "never".into(),
+                    String::new(),
+                ]);
+            }
+            for opening in openings {
+                body.push(vec![
+                    window.spec.name.clone(),
+                    window.spec.cron.clone(),
+                    window.spec.timezone.clone(),
+                    opening.start.format("%Y-%m-%d %H:%M UTC").to_string(),
+                    opening.end.format("%Y-%m-%d %H:%M UTC").to_string(),
+                ]);
+            }
+        }
+        print!(
+            "{}",
+            ooda_patch::report::text_table(&["window", "cron", "zone", "opens", "closes"], &body)
+        );
+        if let Some(cmdb) = &args.cmdb {
+            let mut body = Vec::new();
+            for host in read_hosts(cmdb)? {
+                let row = match windows.window_for(&host) {
+                    Ok(window) => {
+                        let next = window.next_openings(now, 1)?;
+                        vec![
+                            host.name.clone(),
+                            window.spec.name.clone(),
+                            if window.is_open(now)? {
+                                "open".into()
+                            } else {
+                                "shut".into()
+                            },
+                            next.first()
+                                .map(|o| o.start.format("%Y-%m-%d %H:%M UTC").to_string())
+                                .unwrap_or_else(|| "never".into()),
+                        ]
+                    }
+                    Err(error) => vec![
+                        host.name.clone(),
+                        format!("error: {error}"),
+                        "shut".into(),
+                        "never".into(),
+                    ],
+                };
+                body.push(row);
+            }
+            println!();
+            print!(
+                "{}",
+                ooda_patch::report::text_table(&["host", "window", "now", "next opening"], &body)
+            );
+        }
+        if windows.iter().next().is_none() {
+            bail!("{}: no windows defined", args.windows.display());
+        }
+        Ok(ExitCode::SUCCESS)
+    }
 }
