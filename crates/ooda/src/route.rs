@@ -19,7 +19,7 @@ use ooda_connect::logs::{LogQuery, LogSource};
 use ooda_core::alert::EnrichmentLine;
 use ooda_core::{Alert, AlertState, Event, EventKind, SharedClock};
 use ooda_server::Telemetry;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::pipeline::LiveView;
 
@@ -58,7 +58,8 @@ pub struct Router {
 const REFRESH: Duration = Duration::from_secs(60);
 
 impl Router {
-    pub async fn run(self, mut input: mpsc::Receiver<Routed>) {
+    /// Routes until `stop` is set, then routes what is queued and returns.
+    pub async fn run(self, mut input: mpsc::Receiver<Routed>, mut stop: watch::Receiver<bool>) {
         let mut silences = SilenceSet::new(Vec::new());
         let mut enriched: HashMap<String, Vec<EnrichmentLine>> = HashMap::new();
         let mut firing: HashMap<String, Alert> = HashMap::new();
@@ -69,6 +70,12 @@ impl Router {
                 routed = input.recv() => {
                     let Some(routed) = routed else { return };
                     self.route(routed, &silences, &mut enriched, &mut firing).await;
+                }
+                _ = async { let _ = stop.wait_for(|s| *s).await; } => {
+                    while let Ok(routed) = input.try_recv() {
+                        self.route(routed, &silences, &mut enriched, &mut firing).await;
+                    }
+                    return;
                 }
                 _ = refresh.tick() => {
                     if let Some(client) = &self.alertmanager {

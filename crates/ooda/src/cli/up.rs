@@ -111,6 +111,8 @@ async fn agent(args: UpArgs, global: &GlobalArgs, config: Config) -> anyhow::Res
         ),
         None => None,
     };
+    let (monitor_stop, monitor_stop_rx) = watch::channel(false);
+    let (router_stop, router_stop_rx) = watch::channel(false);
     let router = tokio::spawn(
         Router {
             bus: bus.clone(),
@@ -121,7 +123,7 @@ async fn agent(args: UpArgs, global: &GlobalArgs, config: Config) -> anyhow::Res
             enrichment: config.enrichment.clone(),
             alertmanager,
         }
-        .run(route_rx),
+        .run(route_rx, router_stop_rx),
     );
     let incidents = if config.incident.enabled {
         let subscription = bus.subscribe_now("incident", "incident-0")?;
@@ -210,6 +212,7 @@ async fn agent(args: UpArgs, global: &GlobalArgs, config: Config) -> anyhow::Res
             intensify: intensify.clone(),
             redis_dedup,
             route: route_tx,
+            stop: monitor_stop_rx,
         },
     ));
 
@@ -288,6 +291,13 @@ async fn agent(args: UpArgs, global: &GlobalArgs, config: Config) -> anyhow::Res
         for task in source_tasks {
             let _ = task.await;
         }
+        // In pipeline order, each stage finishing what the one before it handed on: the monitor
+        // scores the queued samples, the router routes the alerts they raised, then the bus
+        // closes and incident response and the persister drain it.
+        let _ = monitor_stop.send(true);
+        let _ = monitor.await;
+        let _ = router_stop.send(true);
+        let _ = router.await;
         publish(
             &bus,
             &telemetry,
@@ -300,15 +310,11 @@ async fn agent(args: UpArgs, global: &GlobalArgs, config: Config) -> anyhow::Res
             ),
         );
         bus.close();
-        let _ = monitor.await;
-        // The monitor held the last router sender but one (the webhook's, in the server).
-        let _ = server.await;
-        let _ = router.await;
         if let Some(incidents) = incidents {
-            incidents.abort();
             let _ = incidents.await;
         }
         let _ = persister.await;
+        let _ = server.await;
     })
     .await;
     match drained {
@@ -349,6 +355,8 @@ struct MonitorOutputs {
     intensify: Intensify,
     redis_dedup: Option<Arc<ooda_connect::redis::RedisDedup>>,
     route: tokio::sync::mpsc::Sender<Routed>,
+    /// Set at shutdown once the sources stopped: score what is queued, then stop.
+    stop: watch::Receiver<bool>,
 }
 
 /// Alerts waiting for the router (enrichment can take a few seconds) before the monitor waits.
@@ -368,8 +376,19 @@ async fn run_monitor(
         intensify,
         redis_dedup,
         route,
+        mut stop,
     } = outputs;
-    while let Some(delivery) = subscription.next().await {
+    loop {
+        let delivery = tokio::select! {
+            delivery = subscription.next() => match delivery {
+                Some(delivery) => delivery,
+                None => break,
+            },
+            _ = async { let _ = stop.wait_for(|s| *s).await; } => match subscription.try_next() {
+                Some(delivery) => delivery,
+                None => break,
+            },
+        };
         if let EventKind::MonitoringIntensify {
             hosts,
             interval_secs,
