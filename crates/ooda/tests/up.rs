@@ -37,6 +37,20 @@ fn serves_health_status_and_metrics_then_stops_on_sigterm() {
         .expect("ooda exits after SIGTERM");
     eprintln!("SIGTERM to exit: {:?}", asked.elapsed());
     assert!(exit.success(), "exit status {exit:?}");
+    // Every stage drained within the grace: the stop was recorded as clean, so the next start
+    // is not a recovery.
+    drop(agent);
+    let data = dir.path().join("data");
+    let again = Agent::start(&data);
+    again.wait_for("the restart's event stored", |s| {
+        s["events_stored"].as_u64().unwrap_or(0) >= 3
+    });
+    let db = rusqlite_free_check(&data);
+    assert!(db.contains("SIGTERM"), "the stop event was persisted");
+    assert!(
+        !db.contains("\"recovered\":true"),
+        "a clean stop must not look like a crash on the next start"
+    );
 }
 
 #[test]
