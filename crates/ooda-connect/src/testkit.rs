@@ -182,6 +182,35 @@ pub fn prometheus_scraping(target_port: u16) -> Server {
     )
 }
 
+/// Alertmanager (single node, no cluster) that sends every group to `webhook_url` within about a
+/// second, resolved ones included; with no webhook, a receiver that sends nowhere.
+pub fn alertmanager(webhook_url: Option<&str>) -> Server {
+    let receiver = match webhook_url {
+        Some(url) => format!(
+            "  - name: hook\n    webhook_configs:\n      - url: '{url}'\n        send_resolved: true\n"
+        ),
+        None => "  - name: hook\n".to_owned(),
+    };
+    let config_text = format!(
+        "route:\n  receiver: hook\n  group_by: ['alertname', 'host']\n  group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n{receiver}"
+    );
+    Server::start(
+        "prometheus-alertmanager",
+        "prometheus-alertmanager",
+        move |port, dir| {
+            let config = dir.join("alertmanager.yml");
+            std::fs::write(&config, &config_text).expect("alertmanager config");
+            vec![
+                format!("--config.file={}", config.display()),
+                format!("--web.listen-address=127.0.0.1:{port}"),
+                format!("--storage.path={}", dir.join("data").display()),
+                "--cluster.listen-address=".into(),
+            ]
+        },
+        "/-/ready",
+    )
+}
+
 /// Serves an axum router on a free loopback port for the life of the runtime; returns its base
 /// URL. Vendor fakes replay documented response shapes through this.
 pub async fn serve(router: axum::Router) -> String {

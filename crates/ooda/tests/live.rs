@@ -136,28 +136,6 @@ fn disk_alerts(data: &Path, mount: &Path, all: bool) -> Vec<serde_json::Value> {
         .collect()
 }
 
-fn alertmanager() -> Server {
-    Server::start(
-        "prometheus-alertmanager",
-        "prometheus-alertmanager",
-        |port, dir| {
-            let config = dir.join("alertmanager.yml");
-            std::fs::write(
-                &config,
-                "route:\n  receiver: none\n  group_wait: 1s\nreceivers:\n  - name: none\n",
-            )
-            .unwrap();
-            vec![
-                format!("--config.file={}", config.display()),
-                format!("--web.listen-address=127.0.0.1:{port}"),
-                format!("--storage.path={}", dir.join("data").display()),
-                "--cluster.listen-address=".into(),
-            ]
-        },
-        "/-/ready",
-    )
-}
-
 #[test]
 fn a_filling_disk_seen_through_prometheus_is_one_enriched_alert_then_resolved() {
     let dir = tempfile::tempdir().unwrap();
@@ -177,7 +155,7 @@ fn a_filling_disk_seen_through_prometheus_is_one_enriched_alert_then_resolved() 
         "/metrics",
     );
     let prometheus = testkit::prometheus_scraping(exporter.port);
-    let alertmanager = alertmanager();
+    let alertmanager = testkit::alertmanager(None);
 
     // The "application" log that enrichment reads for host 127.0.0.1.
     let app_log = dir.path().join("app.log");
@@ -307,31 +285,6 @@ window = "3s"
     drop(agent);
 }
 
-fn alertmanager_with_webhook(webhook: &str) -> Server {
-    let webhook = webhook.to_owned();
-    Server::start(
-        "prometheus-alertmanager",
-        "prometheus-alertmanager",
-        move |port, dir| {
-            let config = dir.join("alertmanager.yml");
-            std::fs::write(
-                &config,
-                format!(
-                    "route:\n  receiver: ooda\n  group_wait: 1s\n  group_interval: 1s\n  group_by: ['alertname', 'host']\nreceivers:\n  - name: ooda\n    webhook_configs:\n      - url: '{webhook}'\n        send_resolved: true\n"
-                ),
-            )
-            .unwrap();
-            vec![
-                format!("--config.file={}", config.display()),
-                format!("--web.listen-address=127.0.0.1:{port}"),
-                format!("--storage.path={}", dir.join("data").display()),
-                "--cluster.listen-address=".into(),
-            ]
-        },
-        "/-/ready",
-    )
-}
-
 fn post_json(url: &str, body: &serde_json::Value) -> (u16, String) {
     let resp = reqwest::blocking::Client::new()
         .post(url)
@@ -349,7 +302,7 @@ fn alertmanager_webhook_alerts_become_incidents_unless_silenced() {
     let dir = tempfile::tempdir().unwrap();
     let port = testkit::free_port();
     let ooda_url = format!("http://127.0.0.1:{port}");
-    let am = alertmanager_with_webhook(&format!("{ooda_url}/api/v1/alerts/alertmanager"));
+    let am = testkit::alertmanager(Some(&format!("{ooda_url}/api/v1/alerts/alertmanager")));
 
     // A person silenced db hosts for maintenance before ooda started.
     let now = chrono::Utc::now();

@@ -14,28 +14,7 @@ use super::{webhook, AlertmanagerClient, AlertmanagerConfig};
 use crate::testkit::{self, Server};
 
 fn alertmanager(webhook_url: &str) -> Server {
-    let webhook_url = webhook_url.to_owned();
-    Server::start(
-        "prometheus-alertmanager",
-        "prometheus-alertmanager",
-        move |port, dir| {
-            let config = dir.join("alertmanager.yml");
-            std::fs::write(
-                &config,
-                format!(
-                    "route:\n  receiver: hook\n  group_by: ['host']\n  group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: hook\n    webhook_configs:\n      - url: '{webhook_url}'\n        send_resolved: true\n"
-                ),
-            )
-            .expect("alertmanager config");
-            vec![
-                format!("--config.file={}", config.display()),
-                format!("--web.listen-address=127.0.0.1:{port}"),
-                format!("--storage.path={}", dir.join("data").display()),
-                "--cluster.listen-address=".into(),
-            ]
-        },
-        "/-/ready",
-    )
+    testkit::alertmanager(Some(webhook_url))
 }
 
 fn alert(host: &str, state: AlertState) -> Alert {
