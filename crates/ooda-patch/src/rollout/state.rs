@@ -162,6 +162,9 @@ pub struct HostRollout {
     pub change: Option<ChangeRef>,
 }
 
+/// Journal lines kept in the rollout's state (the newest).
+pub const JOURNAL_KEEP: usize = 500;
+
 /// One line of the rollout's story (`ooda patch rollout status`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JournalEntry {
@@ -222,6 +225,12 @@ impl Rollout {
             host: host.map(str::to_owned),
             what,
         });
+        // The whole state is rewritten on every step: keep it small on large fleets. The full
+        // story stays in the audit log and the change records.
+        if self.journal.len() > JOURNAL_KEEP {
+            let excess = self.journal.len() - JOURNAL_KEEP;
+            self.journal.drain(..excess);
+        }
     }
 
     /// `(done, total)` hosts, done meaning validated or finally handled.
