@@ -51,7 +51,14 @@ impl Sandbox {
                     .sum()
             })
             .unwrap_or(0);
-        vec![
+        // What the metrics backend says about the fill rate (percent per hour), when the
+        // scenario has one: `rate(disk_used[1h])` in a real deployment.
+        let fill_rate = self
+            .scratch
+            .parent()
+            .and_then(|root| std::fs::read_to_string(root.join("fill_rate")).ok())
+            .and_then(|text| text.trim().parse::<f64>().ok());
+        let mut readings = vec![
             MetricReading {
                 metric: "disk_used_pct".into(),
                 value: used as f64 * 100.0 / QUOTA as f64,
@@ -64,7 +71,16 @@ impl Sandbox {
                 low: 0.0,
                 high: 85.0,
             },
-        ]
+        ];
+        if let Some(rate) = fill_rate {
+            readings.push(MetricReading {
+                metric: "disk_fill_rate_pct_per_hour".into(),
+                value: rate,
+                low: f64::MIN,
+                high: 0.5,
+            });
+        }
+        readings
     }
 }
 
@@ -660,4 +676,108 @@ async fn at_the_shipped_l2_the_disk_alert_is_a_recommendation_and_nothing_runs()
         "{refusals:?}"
     );
     assert_ne!(state(&f, id), IncidentState::Verifying);
+}
+
+/// The monitoring engine's forecast, driven by a filesystem filling at a steady rate with a daily
+/// swing: its forecast alert goes through the bus to the responder, whose disk runbook cleans the
+/// allowlisted path through the gate (L4) hours before the disk would have been full.
+#[tokio::test]
+async fn a_forecast_alert_gets_the_disk_cleaned_before_it_saturates() {
+    use ooda_monitor::fusion::FusionEvent;
+    use ooda_monitor::{Fusion, HostMonitor, MemoryDedup, MonitorConfig};
+
+    const STEP: i64 = 300_000;
+    let usage = |t: i64| {
+        let hours = t as f64 / 3_600_000.0;
+        let swing = 1.5 * (hours / 24.0 * std::f64::consts::TAU).sin();
+        let noise = ((t / STEP * 7919) % 11) as f64 / 10.0 - 0.5;
+        40.0 + 1.0 * hours + swing + noise
+    };
+    let truth = (0..)
+        .map(|i| i * STEP)
+        .find(|t| usage(*t) >= 100.0)
+        .expect("saturates");
+    let config = MonitorConfig::default();
+    let mut monitor = HostMonitor::new("sandbox-1", vec!["disk_used_pct".into()], &config);
+    let mut fusion = Fusion::new(&config);
+    let dedup = MemoryDedup::new();
+    let mut forecast = None;
+    let mut t = 0;
+    while t < truth && forecast.is_none() {
+        let verdict = monitor.observe_row(t, &[Some(usage(t))]);
+        let anomalies = monitor.anomalies(t, &verdict);
+        for event in fusion.ingest(t, anomalies, &dedup).unwrap() {
+            if let FusionEvent::Opened(alert) = event {
+                if alert.kind == AlertKind::Forecast {
+                    forecast = Some((t, alert));
+                }
+            }
+        }
+        t += STEP;
+    }
+    let (fired_at, mut alert) = forecast.expect("a forecast alert before saturation");
+    let lead_hours = (truth - fired_at) as f64 / 3_600_000.0;
+    assert!(lead_hours >= 3.0, "only {lead_hours:.1} h ahead");
+    let saturation = alert
+        .forecast()
+        .and_then(|f| f.saturation.clone())
+        .expect("the predicted time and band");
+    let true_time = ooda_core::clock::from_millis(truth);
+    assert!(
+        saturation.earliest <= true_time && true_time <= saturation.latest,
+        "band {} .. {} misses {true_time}",
+        saturation.earliest,
+        saturation.latest
+    );
+
+    // The sandbox disk at the forecast's moment; the labels the agent's enrichment would add.
+    let f = fixture(8, None);
+    let used = usage(fired_at).round() as u64;
+    for i in 0..used {
+        std::fs::write(
+            f.scratch.join(format!("chunk-{i}.bin")),
+            vec![0u8; (QUOTA / 100) as usize],
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        f.root.join("fill_rate"),
+        saturation.rate_per_hour.to_string(),
+    )
+    .unwrap();
+    alert.labels.extend([
+        ("service".to_owned(), "app".to_owned()),
+        ("clean_path".to_owned(), f.scratch.display().to_string()),
+    ]);
+    let id = deliver(&f, alert).await;
+    let report: Report = f.responder.register.doc(id, "report").unwrap().unwrap();
+    assert_eq!(
+        report.root_cause.as_deref(),
+        Some("disk_full"),
+        "{report:?}"
+    );
+    let why = || {
+        let result: Option<IncidentResult> = f.responder.register.doc(id, "result").unwrap();
+        format!(
+            "confidence {:.2}, used {used} %: {}",
+            report.confidence,
+            result.map(|r| r.post_mortem).unwrap_or_default()
+        )
+    };
+    assert_eq!(state(&f, id), IncidentState::Verifying, "{}", why());
+    assert_eq!(
+        std::fs::read_dir(&f.scratch).unwrap().count(),
+        0,
+        "cleaned {lead_hours:.1} h before saturation"
+    );
+    assert!(f.gate.approvals().list().unwrap().is_empty());
+    // The writer's scratch data is gone and it stopped: the fill rate is back in band.
+    std::fs::remove_file(f.root.join("fill_rate")).unwrap();
+    let mut changed = vec![];
+    for _ in 0..10 {
+        f.clock.advance(Duration::from_secs(60));
+        changed = f.responder.tick().unwrap();
+    }
+    assert_eq!(changed, vec![(id, IncidentState::Closed)]);
+    audit_verifies(&f);
 }
