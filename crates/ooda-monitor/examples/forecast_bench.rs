@@ -95,7 +95,7 @@ fn generated() -> Vec<Series> {
     out
 }
 
-fn asd(dir: &PathBuf) -> Vec<Series> {
+fn asd(dir: &std::path::Path) -> Vec<Series> {
     let mut out = Vec::new();
     for m in 1..=12 {
         let path = dir.join(format!("omi-{m}.csv"));

@@ -603,7 +603,7 @@ fn theil_sen(x: &[f64], y: &[f64], n_eff: f64) -> (f64, f64, f64) {
     for i in 0..n {
         for j in i + 1..n {
             k += 1;
-            if k % stride != 0 {
+            if !k.is_multiple_of(stride) {
                 continue;
             }
             let dx = x[j] - x[i];
