@@ -98,11 +98,7 @@ impl std::str::FromStr for Level {
         let t = s.trim().to_ascii_lowercase();
         Level::ALL
             .into_iter()
-            .find(|l| {
-                t == l.code().to_ascii_lowercase()
-                    || t == l.name()
-                    || t == l.code()[1..]
-            })
+            .find(|l| t == l.code().to_ascii_lowercase() || t == l.name() || t == l.code()[1..])
             .ok_or_else(|| {
                 format!(
                     "unknown autonomy level {s:?}: expected one of {}",
