@@ -141,14 +141,16 @@ impl HostState {
     }
 }
 
-/// Host → engine series name → (time, value).
-pub type Rows = BTreeMap<String, BTreeMap<String, (i64, f64)>>;
+/// Engine series name → (time, value), for one host.
+pub type Row = BTreeMap<String, (i64, f64)>;
+/// Host → its row.
+pub type Rows = BTreeMap<String, Row>;
 
 /// What the monitor last saw, shared read-only with incident response: its metrics probe reads
 /// the latest values, its verification whether an incident's alerts still fire.
 #[derive(Debug, Default)]
 pub struct LiveView {
-    latest: RwLock<HashMap<String, BTreeMap<String, (i64, f64)>>>,
+    latest: RwLock<HashMap<String, Row>>,
     alerts: RwLock<HashMap<AlertId, Alert>>,
 }
 
@@ -157,7 +159,7 @@ const LIVE_RESOLVED_KEPT: usize = 10_000;
 
 impl LiveView {
     /// The latest watched values of `host` (engine names).
-    pub fn host(&self, host: &str) -> BTreeMap<String, (i64, f64)> {
+    pub fn host(&self, host: &str) -> Row {
         self.latest
             .read()
             .ok()

@@ -731,11 +731,7 @@ mod rollout {
     fn progress(r: &Rollout) -> String {
         let (done, total) = r.progress();
         let width = 30;
-        let filled = if total == 0 {
-            width
-        } else {
-            done * width / total
-        };
+        let filled = (done * width).checked_div(total).unwrap_or(width);
         let mut out = format!(
             "rollout {}  {} → {}  [{}{}] {done}/{total} hosts  stage: {}{}\n",
             r.id(),
