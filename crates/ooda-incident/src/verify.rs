@@ -1,7 +1,9 @@
 //! Verification: after the runbook, the triggering signals are watched for a window (5–15 min,
-//! virtual time in tests). Resolved only when every look in the window found them back in band;
-//! one look out of band, or a window with no look at all, fails — and a failed verification
-//! escalates. Fail closed: a signal that cannot be read is not "in band".
+//! virtual time in tests). Signals lag a fix (rates over minutes, an alert's keep-firing time), so
+//! during the first half of the window they may still read out of band; once back in band they
+//! must stay there, and they must be back by half the window and in band for at least its second
+//! half. Anything else fails — and a failed verification escalates. Fail closed: a signal that
+//! cannot be read is not "in band".
 
 use std::time::Duration;
 
@@ -47,6 +49,9 @@ pub struct Verification {
     pub looks: u32,
     pub verdict: Verdict,
     pub reason: String,
+    /// The first look that found the signals back in band.
+    #[serde(default)]
+    pub in_band_since: Option<Timestamp>,
 }
 
 impl Verification {
@@ -57,6 +62,7 @@ impl Verification {
             looks: 0,
             verdict: Verdict::Watching,
             reason: String::new(),
+            in_band_since: None,
         }
     }
 
@@ -66,27 +72,44 @@ impl Verification {
         if self.verdict != Verdict::Watching {
             return self.verdict;
         }
+        let window =
+            chrono::Duration::from_std(self.window.duration()).unwrap_or(chrono::Duration::MAX);
+        let settle = window / 2;
         match in_band {
-            Some(true) => self.looks += 1,
-            Some(false) => {
+            Some(true) => {
+                self.looks += 1;
+                self.in_band_since.get_or_insert(now);
+            }
+            Some(false) if self.in_band_since.is_some() => {
                 self.verdict = Verdict::Failed;
-                self.reason = format!("signal out of band at {now}");
+                self.reason = format!("signal back out of band at {now}");
                 return self.verdict;
             }
+            Some(false) if now - self.started > settle => {
+                self.verdict = Verdict::Failed;
+                self.reason = format!(
+                    "signal still out of band at {now}, {} s after the fix",
+                    (now - self.started).num_seconds()
+                );
+                return self.verdict;
+            }
+            // Still settling: the fix may not show yet.
+            Some(false) => return self.verdict,
             None => {
                 self.verdict = Verdict::Failed;
                 self.reason = format!("signal unreadable at {now}: cannot confirm the fix");
                 return self.verdict;
             }
         }
-        let window =
-            chrono::Duration::from_std(self.window.duration()).unwrap_or(chrono::Duration::MAX);
-        if now - self.started >= window {
+        let back_for = self
+            .in_band_since
+            .map_or(chrono::Duration::zero(), |t| now - t);
+        if now - self.started >= window && back_for >= settle {
             self.verdict = Verdict::Passed;
             self.reason = format!(
                 "in band for {} looks over {} s",
                 self.looks,
-                self.window.duration().as_secs()
+                back_for.num_seconds()
             );
         }
         self.verdict
@@ -128,26 +151,83 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_signal_may_settle_in_the_first_half_then_must_stay_in_band() {
+        let window = VerifyWindow::default();
+        // Out of band for two looks (the alert still fires), then in band: passes.
+        let mut v = Verification::start(from_millis(0), window);
+        for minute in 1..=2 {
+            assert_eq!(
+                v.observe(from_millis(minute * 60_000), Some(false)),
+                Verdict::Watching
+            );
+        }
+        for minute in 3..10 {
+            assert_eq!(
+                v.observe(from_millis(minute * 60_000), Some(true)),
+                Verdict::Watching
+            );
+        }
+        assert_eq!(v.observe(from_millis(600_000), Some(true)), Verdict::Passed);
+        // Back in band, then out again: fails.
+        let mut v = Verification::start(from_millis(0), window);
+        v.observe(from_millis(60_000), Some(true));
+        assert_eq!(
+            v.observe(from_millis(120_000), Some(false)),
+            Verdict::Failed
+        );
+        // Never back by half the window: fails.
+        let mut v = Verification::start(from_millis(0), window);
+        for minute in 1..=5 {
+            assert_eq!(
+                v.observe(from_millis(minute * 60_000), Some(false)),
+                Verdict::Watching
+            );
+        }
+        assert_eq!(
+            v.observe(from_millis(6 * 60_000), Some(false)),
+            Verdict::Failed
+        );
+        // Back just before half the window: passes only once in band for half the window.
+        let mut v = Verification::start(from_millis(0), window);
+        v.observe(from_millis(4 * 60_000), Some(false));
+        v.observe(from_millis(5 * 60_000), Some(true));
+        assert_eq!(
+            v.observe(from_millis(10 * 60_000), Some(true)),
+            Verdict::Passed
+        );
+    }
+
     proptest! {
-        /// Passed implies every look was in band and the window elapsed; any out-of-band or
-        /// unreadable look before that fails.
+        /// Passed implies the window elapsed, the signal came back by half of it and no look was
+        /// out of band (or unreadable) after it came back; an unreadable look always fails.
         #[test]
         fn verdicts_follow_the_looks(looks in proptest::collection::vec(proptest::option::of(any::<bool>()), 1..30)) {
-            let mut v = Verification::start(from_millis(0), VerifyWindow::new(Duration::from_secs(300)));
-            let mut clean = true;
+            let window_min = 5;
+            let mut v = Verification::start(from_millis(0), VerifyWindow::new(Duration::from_secs(window_min * 60)));
+            let mut back: Option<usize> = None;
+            let mut broken = false;
             for (i, look) in looks.iter().enumerate() {
-                let now = from_millis((i as i64 + 1) * 60_000);
+                let minute = i as i64 + 1;
+                let now = from_millis(minute * 60_000);
                 let before = v.verdict;
                 let verdict = v.observe(now, *look);
-                if before == Verdict::Watching {
-                    clean &= *look == Some(true);
-                    if verdict == Verdict::Passed {
-                        prop_assert!(clean);
-                        prop_assert!(i + 1 >= 5);
-                    }
-                    if !clean {
-                        prop_assert_eq!(verdict, Verdict::Failed);
-                    }
+                if before != Verdict::Watching {
+                    prop_assert_eq!(verdict, before, "decided verdicts stay");
+                    continue;
+                }
+                match look {
+                    Some(true) => { back.get_or_insert(i); }
+                    Some(false) if back.is_some() => broken = true,
+                    Some(false) if minute as f64 > window_min as f64 * 60.0 / 2.0 / 60.0 => broken = true,
+                    Some(false) => {}
+                    None => broken = true,
+                }
+                if broken {
+                    prop_assert_eq!(verdict, Verdict::Failed);
+                } else if verdict == Verdict::Passed {
+                    prop_assert!(minute >= window_min as i64);
+                    prop_assert!(back.is_some());
                 }
             }
         }

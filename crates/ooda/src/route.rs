@@ -17,7 +17,7 @@ use ooda_config::EnrichmentConfig;
 use ooda_connect::alertmanager::{AlertmanagerClient, SilenceSet};
 use ooda_connect::logs::{LogQuery, LogSource};
 use ooda_core::alert::EnrichmentLine;
-use ooda_core::{Alert, AlertState, Event, EventKind, SharedClock};
+use ooda_core::{Alert, AlertId, AlertState, Event, EventKind, SharedClock};
 use ooda_server::Telemetry;
 use tokio::sync::{mpsc, watch};
 
@@ -43,6 +43,12 @@ impl Routed {
     }
 }
 
+/// The log lines an alert was enriched with, and how many members it had then.
+struct Enriched {
+    members: usize,
+    lines: Vec<EnrichmentLine>,
+}
+
 pub struct Router {
     pub bus: MemoryBus,
     pub telemetry: Telemetry,
@@ -61,7 +67,7 @@ impl Router {
     /// Routes until `stop` is set, then routes what is queued and returns.
     pub async fn run(self, mut input: mpsc::Receiver<Routed>, mut stop: watch::Receiver<bool>) {
         let mut silences = SilenceSet::new(Vec::new());
-        let mut enriched: HashMap<String, Vec<EnrichmentLine>> = HashMap::new();
+        let mut enriched: HashMap<AlertId, Enriched> = HashMap::new();
         let mut firing: HashMap<String, Alert> = HashMap::new();
         let mut refresh = tokio::time::interval(REFRESH);
         refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -99,7 +105,7 @@ impl Router {
         &self,
         routed: Routed,
         silences: &SilenceSet,
-        enriched: &mut HashMap<String, Vec<EnrichmentLine>>,
+        enriched: &mut HashMap<AlertId, Enriched>,
         firing: &mut HashMap<String, Alert>,
     ) {
         let (name, mut alert) = match routed {
@@ -107,14 +113,28 @@ impl Router {
             Routed::Updated(a) => ("updated", a),
             Routed::Resolved(a) => ("resolved", a),
         };
-        // Enrichment is read once, when the alert opens; later events carry the same lines.
-        match enriched.get(&alert.fingerprint) {
-            Some(lines) => alert.enrichment = lines.clone(),
-            None if name == "opened" && alert.enrichment.is_empty() => {
-                alert.enrichment = self.enrich(&alert).await;
-                enriched.insert(alert.fingerprint.clone(), alert.enrichment.clone());
+        // Enrichment is read when the alert opens, and again when series join it (a disk that
+        // fills after the CPU alarmed has other log lines); other updates carry the same lines.
+        if alert.enrichment.is_empty() && name != "resolved" {
+            match enriched.get(&alert.id) {
+                Some(e) if e.members >= alert.members.len() => {
+                    alert.enrichment = e.lines.clone();
+                }
+                _ => {
+                    alert.enrichment = self.enrich(&alert).await;
+                    enriched.insert(
+                        alert.id,
+                        Enriched {
+                            members: alert.members.len(),
+                            lines: alert.enrichment.clone(),
+                        },
+                    );
+                }
             }
-            None => {}
+        } else if let Some(e) = enriched.get(&alert.id) {
+            if alert.enrichment.is_empty() {
+                alert.enrichment = e.lines.clone();
+            }
         }
         if let Some(silence) = silences.silences(&alert, self.clock.now()) {
             alert
@@ -123,7 +143,7 @@ impl Router {
             self.telemetry.alerts_silenced.inc();
         }
         if name == "resolved" {
-            enriched.remove(&alert.fingerprint);
+            enriched.remove(&alert.id);
             firing.remove(&alert.fingerprint);
         } else {
             firing.insert(alert.fingerprint.clone(), alert.clone());

@@ -232,12 +232,10 @@ impl AwxClient {
         let launched = self.launch(id, limit, extra_vars).await?;
         let job = launched.job;
         if !launched.ignored_fields.is_empty() {
-            let fields = launched
-                .ignored_fields
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ");
+            // Sorted: the object's key order depends on serde_json features elsewhere in the build.
+            let mut fields = launched.ignored_fields.keys().cloned().collect::<Vec<_>>();
+            fields.sort();
+            let fields = fields.join(", ");
             let cancel = self.cancel_note(job).await;
             tracing::error!(template, job, %fields, "awx ignored launch fields; job cancelled");
             return Err(AwxError::IgnoredFields {
