@@ -37,6 +37,12 @@ const MAX_PAIRS: usize = 16_384;
 const SCAN_STEP_MS: i64 = 5 * 60_000;
 /// A bucket this many robust σ off the fit departs from it (two in a row are a level shift).
 const SHIFT_SIGMAS: f64 = 6.0;
+/// While the last fit saw no saturation in sight, refit only every this many buckets (2 h with
+/// the default 15 min buckets); the fit stands between refits, so level shifts are still caught
+/// on the bucket they happen and a series whose outlook is not clear refits on every bucket.
+/// Most series are flat: this is most of the forecaster's cost (the lab spent 90 % of its time
+/// refitting them).
+const REFIT_QUIET_BUCKETS: u32 = 8;
 /// A firing forecast stays up until the predicted time is this much beyond the warning horizon.
 const CLEAR_FACTOR: f64 = 1.25;
 
@@ -172,6 +178,8 @@ pub struct Forecaster {
     /// The fit from before the last level shift.
     before_shift: Option<Fit>,
     outlook: Outlook,
+    /// Buckets closed since the last fit.
+    since_fit: u32,
     firing: bool,
 }
 
@@ -197,6 +205,7 @@ impl Forecaster {
             shift_at: None,
             before_shift: None,
             outlook: Outlook::Unavailable("no samples yet".into()),
+            since_fit: 0,
             firing: false,
         }
     }
@@ -275,6 +284,13 @@ impl Forecaster {
             self.first += 1;
         }
         let now_ms = (index + 1) * self.bucket_ms;
+        self.since_fit = self.since_fit.saturating_add(1);
+        let quiet = self.fit.is_some() && matches!(self.outlook, Outlook::Clear(_));
+        if quiet && self.since_fit < REFIT_QUIET_BUCKETS {
+            self.outlook = self.evaluate(now_ms);
+            return;
+        }
+        self.since_fit = 0;
         self.fit = match self.fit_segment() {
             Ok(fit) => Some(fit),
             Err(reason) => {
