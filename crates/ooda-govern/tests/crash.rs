@@ -155,7 +155,13 @@ impl Rng {
 fn child(dir: &Path) -> Command {
     let mut command = Command::new(std::env::current_exe().expect("test binary"));
     command
-        .args(["crash_child", "--exact", "--test-threads", "1", "--nocapture"])
+        .args([
+            "crash_child",
+            "--exact",
+            "--test-threads",
+            "1",
+            "--nocapture",
+        ])
         .env(CHILD_ENV, dir)
         .env("RUST_LOG", "off")
         .stdout(Stdio::null())
