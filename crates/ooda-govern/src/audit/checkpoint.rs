@@ -41,6 +41,11 @@ impl CheckpointKey {
         let mut seed = [0u8; 32];
         getrandom::getrandom(&mut seed)
             .map_err(|e| key_error(path, format!("no random source: {e}")))?;
+        // Written whole to a private temporary file, then hard-linked into place: a kill -9 at
+        // any point leaves either no key or a complete one (never an empty file that would stop
+        // the next start), and the link fails if another process created the key first.
+        let tmp = path.with_extension(format!("key.tmp.{}", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -48,11 +53,23 @@ impl CheckpointKey {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        match options.open(path) {
-            Ok(mut file) => {
-                file.write_all(hex::encode(seed).as_bytes())
-                    .and_then(|()| file.sync_all())
-                    .map_err(|e| key_error(path, e.to_string()))?;
+        let written = options.open(&tmp).and_then(|mut file| {
+            file.write_all(hex::encode(seed).as_bytes())?;
+            file.sync_all()
+        });
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(key_error(path, e.to_string()));
+        }
+        let linked = std::fs::hard_link(&tmp, path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => {
+                if let Some(dir) = path.parent() {
+                    if let Ok(dir) = std::fs::File::open(dir) {
+                        let _ = dir.sync_all();
+                    }
+                }
                 Ok(Self {
                     key: SigningKey::from_bytes(&seed),
                 })
