@@ -71,6 +71,23 @@ impl Home {
         )
     }
 
+    /// The policies in force here: the config's policy directory (on top of the shipped
+    /// defaults), else the defaults alone. Every problem is named in the error.
+    pub fn policy(&self) -> Result<crate::PolicyEngine> {
+        match &self.config.policy_dir {
+            Some(dir) => crate::PolicyEngine::load_dir(dir),
+            None => crate::PolicyEngine::with_defaults(),
+        }
+        .map_err(|problems| GovernError::Invalid {
+            field: "policy".into(),
+            reason: problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        })
+    }
+
     /// What `ooda audit verify` checks against: this directory's key and the stored head.
     pub fn verify_options(&self) -> Result<VerifyOptions> {
         Ok(VerifyOptions {

@@ -185,10 +185,11 @@ impl LiveView {
             .unwrap_or_default()
     }
 
-    fn record_rows(&self, rows: &Rows) {
+    /// Takes the round's rows (they are not needed after scoring, so nothing is copied).
+    fn record_rows(&self, rows: Rows) {
         if let Ok(mut latest) = self.latest.write() {
             for (host, row) in rows {
-                latest.entry(host.clone()).or_default().extend(row.clone());
+                latest.entry(host).or_default().extend(row);
             }
         }
     }
@@ -297,16 +298,16 @@ impl MonitorStage {
         let mut anomalies = Vec::new();
         let mut latest = i64::MIN;
         let rows = self.rows(samples);
-        if let Some(live) = &self.live {
-            live.record_rows(&rows);
-        }
-        for (host, row) in rows {
+        for (host, row) in &rows {
             let time_ms = row.values().map(|(t, _)| *t).max().unwrap_or(0);
             latest = latest.max(time_ms);
-            let state = self.host_state(&host, &row);
-            let values = state.values(&row);
+            let state = self.host_state(host, row);
+            let values = state.values(row);
             let verdict = state.monitor.observe_row(time_ms, &values);
             anomalies.extend(state.monitor.anomalies(time_ms, &verdict));
+        }
+        if let Some(live) = &self.live {
+            live.record_rows(rows);
         }
         if latest == i64::MIN {
             return Ok(Vec::new());

@@ -86,20 +86,7 @@ pub fn build(parts: StageParts<'_>) -> anyhow::Result<IncidentStage> {
         on_fallback,
     } = parts;
     let incident = &config.incident;
-    let policy = match &home.config.policy_dir {
-        Some(dir) => ooda_govern::PolicyEngine::load_dir(dir),
-        None => ooda_govern::PolicyEngine::with_defaults(),
-    }
-    .map_err(|problems| {
-        anyhow::anyhow!(
-            "policy: {}",
-            problems
-                .iter()
-                .map(|p| p.to_string())
-                .collect::<Vec<_>>()
-                .join("; ")
-        )
-    })?;
+    let policy = home.policy()?;
     let local = local_config(incident);
     let facts = Arc::new(LiveFacts {
         clean_allowlist: local.clean_allowlist.clone(),
@@ -163,6 +150,7 @@ pub fn build(parts: StageParts<'_>) -> anyhow::Result<IncidentStage> {
             sources: logs,
             window: config.enrichment.window.get(),
             top: 20,
+            timeout: config.enrichment.timeout.get(),
         }));
     }
     if let Some(path) = &incident.deploys_file {
@@ -420,32 +408,24 @@ impl SignalSource for LiveSignals {
             .host
             .as_deref()
             .ok_or_else(|| "the incident names no host".to_owned())?;
+        let latest = self.live.host(host);
         let mut out = Vec::new();
         for id in &incident.alerts {
             let Some(alert) = self.live.alert(*id) else {
                 continue;
             };
-            let latest = self.live.host(host);
             for member in &alert.members {
                 let value = latest
                     .get(&member.series.metric)
                     .map_or(member.value, |(_, v)| *v);
+                // While the alert fires, the band excludes the current value on the side it
+                // left: the signal reads as present whatever the latest sample says.
                 let (low, high) = if alert.state == ooda_core::AlertState::Resolved {
                     (f64::MIN, f64::MAX)
                 } else if member.value > member.expected {
-                    (
-                        f64::MIN,
-                        member
-                            .expected
-                            .min(value - f64::EPSILON.max(value.abs() * 1e-9)),
-                    )
+                    (f64::MIN, member.expected.min(value.next_down()))
                 } else {
-                    (
-                        member
-                            .expected
-                            .max(value + f64::EPSILON.max(value.abs() * 1e-9)),
-                        f64::MAX,
-                    )
+                    (member.expected.max(value.next_up()), f64::MAX)
                 };
                 out.push(
                     MetricReading {
@@ -508,6 +488,8 @@ struct LogsProbe {
     sources: Vec<LogSource>,
     window: Duration,
     top: usize,
+    /// Per source, as for enrichment.
+    timeout: Duration,
 }
 
 impl Probe for LogsProbe {
@@ -527,7 +509,8 @@ impl Probe for LogsProbe {
                 errors_only: true,
             };
             let (lines, errors) =
-                ooda_connect::logs::enrichment(&self.sources, &log_query, self.top).await;
+                ooda_connect::logs::enrichment(&self.sources, &log_query, self.top, self.timeout)
+                    .await;
             if lines.is_empty() && !errors.is_empty() {
                 return Err(ProbeError::Failed(
                     errors

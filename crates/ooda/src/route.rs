@@ -212,38 +212,16 @@ impl Router {
             limit: 5_000,
             errors_only: true,
         };
-        let timeout = self.enrichment.timeout.get();
-        let top = self.enrichment.top;
-        let mut fetches = tokio::task::JoinSet::new();
-        for source in self.logs.iter().cloned() {
-            let query = query.clone();
-            fetches.spawn(async move {
-                let name = source.name().to_owned();
-                let one = [source];
-                match tokio::time::timeout(
-                    timeout,
-                    ooda_connect::logs::enrichment(&one, &query, top),
-                )
-                .await
-                {
-                    Ok((lines, errors)) => {
-                        for error in errors {
-                            tracing::warn!(source = %name, %error, "log enrichment source failed");
-                        }
-                        lines
-                    }
-                    Err(_) => {
-                        tracing::warn!(source = %name, ?timeout, "log enrichment source timed out");
-                        Vec::new()
-                    }
-                }
-            });
+        let (mut lines, errors) = ooda_connect::logs::enrichment(
+            &self.logs,
+            &query,
+            self.enrichment.top,
+            self.enrichment.timeout.get(),
+        )
+        .await;
+        for error in errors {
+            tracing::warn!(%error, "log enrichment source failed");
         }
-        let mut lines: Vec<EnrichmentLine> = Vec::new();
-        while let Some(joined) = fetches.join_next().await {
-            lines.extend(joined.unwrap_or_default());
-        }
-        lines.sort_by_key(|l| std::cmp::Reverse(l.count));
         lines.truncate(self.enrichment.top);
         lines
     }

@@ -132,7 +132,8 @@ async fn enrichment_over_a_file_source() {
     config.paths = vec![path];
     config.journald = false;
     let sources = [crate::logs::LogSource::File(LogFileSource::new(config))];
-    let (lines, errors) = crate::logs::enrichment(&sources, &window(), 5).await;
+    let (lines, errors) =
+        crate::logs::enrichment(&sources, &window(), 5, std::time::Duration::from_secs(5)).await;
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(lines.len(), 1);
     assert_eq!((lines[0].source.as_str(), lines[0].count), ("app-log", 100));

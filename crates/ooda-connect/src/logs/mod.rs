@@ -112,25 +112,54 @@ impl LogSource {
     }
 }
 
-/// Enrichment for one alert window: each source's lines clustered into its `top` templates.
-/// A failing source costs its own lines only; its error is returned beside the rest.
+/// Enrichment for one alert window: each source's lines clustered into its `top` templates,
+/// most frequent first. Sources are asked at once, each within `timeout`: a failing or slow
+/// source costs its own lines only; its error is returned beside the rest.
 pub async fn enrichment(
     sources: &[LogSource],
     query: &LogQuery,
     top: usize,
+    timeout: std::time::Duration,
 ) -> (Vec<ooda_core::alert::EnrichmentLine>, Vec<LogError>) {
+    let mut fetches = tokio::task::JoinSet::new();
+    for source in sources {
+        // Each fetch runs as its own task, which owns what it uses.
+        let (source, query) = (source.clone(), query.clone());
+        fetches.spawn(async move {
+            let fetched = match tokio::time::timeout(timeout, source.fetch(&query)).await {
+                Ok(fetched) => fetched,
+                Err(_) => Err(LogError::Io {
+                    source_name: source.name().to_owned(),
+                    reason: format!("no answer within {timeout:?}"),
+                }),
+            };
+            fetched.map(|batch| {
+                cluster(
+                    batch.lines.iter().map(|l| l.line.as_str()),
+                    source.name(),
+                    top,
+                )
+            })
+        });
+    }
     let mut lines = Vec::new();
     let mut errors = Vec::new();
-    for source in sources {
-        match source.fetch(query).await {
-            Ok(batch) => lines.extend(cluster(
-                batch.lines.iter().map(|l| l.line.as_str()),
-                source.name(),
-                top,
-            )),
-            Err(e) => errors.push(e),
+    while let Some(joined) = fetches.join_next().await {
+        match joined {
+            Ok(Ok(templates)) => lines.extend(templates),
+            Ok(Err(e)) => errors.push(e),
+            Err(e) => errors.push(LogError::Io {
+                source_name: "logs".to_owned(),
+                reason: format!("fetch task failed: {e}"),
+            }),
         }
     }
-    lines.sort_by_key(|l| std::cmp::Reverse(l.count));
+    // Join order is completion order; sort fully so the result does not depend on it.
+    lines.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.source.cmp(&b.source))
+            .then_with(|| a.template.cmp(&b.template))
+    });
     (lines, errors)
 }

@@ -363,7 +363,7 @@ mod rollout {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use anyhow::{anyhow, bail, Context};
+    use anyhow::{bail, Context};
     use clap::{Args, Subcommand};
     use ooda_core::{Clock, Host, SharedClock, SystemClock, Timestamp};
     use ooda_govern::gate::GateParts;
@@ -519,20 +519,7 @@ mod rollout {
         ));
         let config = read_toml!(RolloutConfig, fleet.rollout_config.as_deref())?;
         let clock: SharedClock = home.clock.clone();
-        let policy = match &home.config.policy_dir {
-            Some(dir) => ooda_govern::PolicyEngine::load_dir(dir),
-            None => ooda_govern::PolicyEngine::with_defaults(),
-        }
-        .map_err(|problems| {
-            anyhow!(
-                "policy: {}",
-                problems
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )
-        })?;
+        let policy = home.policy()?;
         let mut holding = std::collections::BTreeSet::from([Precondition::TemplateApproved]);
         if assume_drained {
             holding.insert(Precondition::HostDrained);
