@@ -48,7 +48,10 @@ pub struct LevelShift {
     ring: Vec<f32>,
     next: usize,
     filled: bool,
-    scratch: Vec<f32>,
+    /// The ring's values in `total_cmp` order, kept as samples come and go (a shift of at most
+    /// `window` floats per sample), so the median is an index and the MAD a short merge instead
+    /// of two selections over a copy of the window on every sample of every young series.
+    sorted: Vec<f32>,
 }
 
 impl LevelShift {
@@ -57,12 +60,12 @@ impl LevelShift {
             ring: Vec::with_capacity(window),
             next: 0,
             filled: false,
-            scratch: Vec::with_capacity(window),
+            sorted: Vec::with_capacity(window),
         }
     }
 
     pub fn state_bytes(&self) -> usize {
-        std::mem::size_of::<Self>() + 4 * (self.ring.capacity() + self.scratch.capacity())
+        std::mem::size_of::<Self>() + 4 * (self.ring.capacity() + self.sorted.capacity())
     }
 
     /// The robust z of `x` against the window (before `x` joins it). `None` until the window is
@@ -71,41 +74,83 @@ impl LevelShift {
     pub fn observe(&mut self, x: f64, floor: f64, config: &LevelShiftConfig) -> Option<f64> {
         let window = config.window;
         let z = if self.filled {
-            self.scratch.clear();
-            self.scratch.extend_from_slice(&self.ring);
-            let median = f64::from(median_of(&mut self.scratch));
-            for v in self.scratch.iter_mut() {
-                *v = (f64::from(*v) - median).abs() as f32;
-            }
-            let mad = f64::from(median_of(&mut self.scratch));
+            let median = f64::from(sorted_median(&self.sorted));
+            let mad = f64::from(sorted_mad(&self.sorted, median));
             let sigma = (1.4826 * mad).max(floor);
             (sigma > 0.0).then(|| (x - median) / sigma)
         } else {
             None
         };
+        let value = x as f32;
         if self.ring.len() < window {
-            self.ring.push(x as f32);
+            self.ring.push(value);
         } else {
-            self.ring[self.next] = x as f32;
+            let old = std::mem::replace(&mut self.ring[self.next], value);
+            if let Ok(at) = self.sorted.binary_search_by(|v| v.total_cmp(&old)) {
+                self.sorted.remove(at);
+            }
         }
+        let at = self
+            .sorted
+            .partition_point(|v| v.total_cmp(&value) == std::cmp::Ordering::Less);
+        self.sorted.insert(at, value);
         self.next = (self.next + 1) % window;
         self.filled = self.ring.len() == window;
         z
     }
 }
 
-/// The median; for an even count the mean of the two middle values, so the result is symmetric
-/// under negation (scores must not change when a series is flipped).
-fn median_of(values: &mut [f32]) -> f32 {
-    let mid = values.len() / 2;
-    let odd = values.len() % 2 == 1;
-    let (low, m, _) = values.select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
-    let upper = *m;
-    if odd {
-        return upper;
+/// The median of values in `total_cmp` order; for an even count the mean of the two middle
+/// values, so the result is symmetric under negation (scores must not change when a series is
+/// flipped).
+fn sorted_median(sorted: &[f32]) -> f32 {
+    let mid = sorted.len() / 2;
+    match (sorted.len() % 2 == 1, mid) {
+        (_, 0) => sorted.first().copied().unwrap_or(f32::NAN),
+        (true, _) => sorted[mid],
+        (false, _) => ((f64::from(sorted[mid - 1]) + f64::from(sorted[mid])) / 2.0) as f32,
     }
-    let lower = low.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    ((f64::from(lower) + f64::from(upper)) / 2.0) as f32
+}
+
+/// The median absolute deviation from `median` (by the same even-count rule) of values in
+/// `total_cmp` order. The deviations fall towards the median and rise after it, so the two
+/// runs are merged from the median outwards until the middle rank.
+fn sorted_mad(sorted: &[f32], median: f64) -> f32 {
+    let n = sorted.len();
+    if n == 0 || !median.is_finite() {
+        // An infinite median makes some deviations NaN, which have no place in the merge.
+        let mut deviations: Vec<f32> = sorted
+            .iter()
+            .map(|v| (f64::from(*v) - median).abs() as f32)
+            .collect();
+        deviations.sort_by(f32::total_cmp);
+        return sorted_median(&deviations);
+    }
+    let deviation = |v: f32| (f64::from(v) - median).abs() as f32;
+    let split = sorted.partition_point(|v| f64::from(*v) < median);
+    // `left` is one past the next value below the median, `right` the next one from it.
+    let (mut left, mut right) = (split, split);
+    let mid = n / 2;
+    let (mut previous, mut current) = (0.0f32, 0.0f32);
+    for _ in 0..=mid {
+        let from_left = match (left > 0, right < n) {
+            (true, true) => deviation(sorted[left - 1]) <= deviation(sorted[right]),
+            (has_left, _) => has_left,
+        };
+        previous = current;
+        current = if from_left {
+            left -= 1;
+            deviation(sorted[left])
+        } else {
+            right += 1;
+            deviation(sorted[right - 1])
+        };
+    }
+    if n % 2 == 1 {
+        current
+    } else {
+        ((f64::from(previous) + f64::from(current)) / 2.0) as f32
+    }
 }
 
 #[cfg(test)]
@@ -145,6 +190,62 @@ mod tests {
         }
         let z = d.observe(20.0, 0.0, &config).expect("window is full");
         assert!(z > config.critical_z, "{z}");
+    }
+
+    /// The plain definition the rolling window must agree with, bit for bit: median and MAD by
+    /// selection over a copy of the window.
+    fn reference(window: &[f32], x: f64, floor: f64) -> Option<f64> {
+        fn median_of(values: &mut [f32]) -> f32 {
+            let mid = values.len() / 2;
+            let odd = values.len() % 2 == 1;
+            let (low, m, _) = values.select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
+            let upper = *m;
+            if odd {
+                return upper;
+            }
+            let lower = low.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            ((f64::from(lower) + f64::from(upper)) / 2.0) as f32
+        }
+        let mut scratch = window.to_vec();
+        let median = f64::from(median_of(&mut scratch));
+        for v in scratch.iter_mut() {
+            *v = (f64::from(*v) - median).abs() as f32;
+        }
+        let mad = f64::from(median_of(&mut scratch));
+        let sigma = (1.4826 * mad).max(floor);
+        (sigma > 0.0).then(|| (x - median) / sigma)
+    }
+
+    /// Ties (the small integers) and mixed signs are where a merge would go wrong.
+    fn samples() -> impl proptest::strategy::Strategy<Value = Vec<f64>> {
+        use proptest::strategy::Strategy;
+        proptest::collection::vec(
+            proptest::prop_oneof![-1e3f64..1e3, (-4i32..4).prop_map(f64::from)],
+            1..300,
+        )
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_rolling_window_matches_selection_over_a_copy(
+            values in samples(),
+            window in 8usize..40,
+        ) {
+            let config = LevelShiftConfig { window, ..LevelShiftConfig::default() };
+            let mut d = LevelShift::new(window);
+            let mut recent: std::collections::VecDeque<f32> = std::collections::VecDeque::new();
+            for &x in &values {
+                let expected = (recent.len() == window)
+                    .then(|| reference(recent.make_contiguous(), x, 0.0))
+                    .flatten();
+                let got = d.observe(x, 0.0, &config);
+                proptest::prop_assert_eq!(got.map(f64::to_bits), expected.map(f64::to_bits));
+                recent.push_back(x as f32);
+                if recent.len() > window {
+                    recent.pop_front();
+                }
+            }
+        }
     }
 
     #[test]

@@ -214,3 +214,130 @@ proptest::proptest! {
         }
     }
 }
+
+/// Theil–Sen as first written: visit every pair, keep every `stride`-th, select each quantile
+/// over the whole set with `total_cmp`. The fast path must give the same bits.
+fn theil_sen_reference(x: &[f64], y: &[f64], n_eff: f64) -> (f64, f64, f64) {
+    let n = x.len();
+    let pairs_total = n * n.saturating_sub(1) / 2;
+    let stride = pairs_total.div_ceil(MAX_PAIRS).max(1);
+    let mut slopes = Vec::new();
+    let mut k = 0usize;
+    for i in 0..n {
+        for j in i + 1..n {
+            k += 1;
+            if !k.is_multiple_of(stride) {
+                continue;
+            }
+            let dx = x[j] - x[i];
+            if dx != 0.0 {
+                slopes.push((y[j] - y[i]) / dx);
+            }
+        }
+    }
+    if slopes.is_empty() {
+        return (0.0, 0.0, 0.0);
+    }
+    let pairs = n_eff * (n_eff - 1.0) / 2.0;
+    let var = n_eff * (n_eff - 1.0) * (2.0 * n_eff + 5.0) / 18.0;
+    let fraction = (Z90 * var.sqrt() / pairs).min(1.0);
+    let low_q = ((1.0 - fraction) / 2.0).clamp(0.0, 1.0);
+    let high_q = ((1.0 + fraction) / 2.0).clamp(0.0, 1.0);
+    let mid = quantile(&mut slopes, 0.5);
+    let low = quantile(&mut slopes, low_q);
+    let high = quantile(&mut slopes, high_q);
+    (mid, low, high)
+}
+
+#[test]
+fn order_keys_sort_like_total_cmp() {
+    let values = [
+        f64::NEG_INFINITY,
+        -1e300,
+        -1.0,
+        -f64::MIN_POSITIVE,
+        -0.0,
+        0.0,
+        f64::MIN_POSITIVE,
+        1.0,
+        f64::INFINITY,
+        f64::NAN,
+    ];
+    for a in values {
+        assert_eq!(from_order_key(order_key(a)).to_bits(), a.to_bits());
+        for b in values {
+            assert_eq!(order_key(a).cmp(&order_key(b)), a.total_cmp(&b), "{a} {b}");
+        }
+    }
+}
+
+proptest::proptest! {
+    /// Up to 400 points (past MAX_PAIRS, so the stride applies), with repeated x and y values.
+    #[test]
+    fn theil_sen_matches_the_plain_definition(
+        points in proptest::collection::vec((0u8..200, -50i32..50, -1e3f64..1e3), 0..400),
+        n_eff in 3.0f64..400.0,
+    ) {
+        let x: Vec<f64> = points.iter().map(|(x, _, _)| f64::from(*x) / 4.0).collect();
+        let y: Vec<f64> = points
+            .iter()
+            .map(|(_, tie, v)| if tie % 3 == 0 { f64::from(*tie) } else { *v })
+            .collect();
+        let fast = theil_sen(&x, &y, n_eff);
+        let plain = theil_sen_reference(&x, &y, n_eff);
+        proptest::prop_assert_eq!(
+            (fast.0.to_bits(), fast.1.to_bits(), fast.2.to_bits()),
+            (plain.0.to_bits(), plain.1.to_bits(), plain.2.to_bits())
+        );
+        let slope = theil_sen_slope(&x, &y);
+        proptest::prop_assert_eq!(slope.to_bits(), plain.0.to_bits());
+    }
+}
+
+proptest::proptest! {
+    /// When `out_of_reach` lets the scan be skipped, no time the scan would have looked at
+    /// reaches the limit.
+    #[test]
+    fn out_of_reach_never_hides_a_crossing(
+        level in -200.0f64..200.0,
+        slope in -5.0f64..5.0,
+        swing in 0.0f64..50.0,
+        span_hours in 1i64..200,
+        rising in proptest::bool::ANY,
+        limit in -100.0f64..100.0,
+    ) {
+        let config = ForecastConfig::default();
+        let mut f = Forecaster::new(Limit { value: limit, rising }, &config);
+        let origin_ms = 1_767_571_200_000;
+        let mut profile = [0.0; 24];
+        for (h, p) in profile.iter_mut().enumerate() {
+            *p = swing * (h as f64 / 24.0 * std::f64::consts::TAU).sin();
+        }
+        let fit = Fit {
+            origin_ms,
+            slope,
+            slope_low: (slope, level),
+            slope_high: (slope, level),
+            level,
+            resid_low: 0.0,
+            resid_high: 0.0,
+            sigma: 1.0,
+            profile: Some(profile),
+            span_ms: span_hours * HOUR,
+            shift_at: None,
+            carried: false,
+        };
+        let now_ms = origin_ms + HOUR;
+        if f.out_of_reach(&fit, now_ms) {
+            let lookahead = f.max_lookahead_ms.min(fit.span_ms);
+            let mut t = now_ms;
+            while t <= now_ms + lookahead {
+                let v = fit.central(t);
+                proptest::prop_assert!(if rising { v < limit } else { v > limit }, "{t} {v}");
+                t += SCAN_STEP_MS;
+            }
+        }
+        f.fit = Some(fit);
+        let _ = f.evaluate(now_ms);
+    }
+}
