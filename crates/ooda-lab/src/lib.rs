@@ -7,6 +7,7 @@
 pub mod backtest;
 pub mod faults;
 pub mod fleet;
+pub mod patch;
 pub mod report;
 pub mod respond;
 pub mod rng;

@@ -84,6 +84,8 @@ pub fn run(
     };
     let mut fusion = Fusion::new(&config);
     let dedup = MemoryDedup::new();
+    let mut patch =
+        crate::patch::PatchPillar::start(scenario, &hosts, EPOCH_MS, scored_start, end)?;
 
     let total = ((end - EPOCH_MS) / step_ms).max(1) as u64;
     let mut raw_anomalies = 0u64;
@@ -104,6 +106,9 @@ pub fn run(
                     if w.fault_live(f, t) {
                         w.faults[f].apply(t, &mut values);
                     }
+                }
+                if let Some(p) = &patch {
+                    p.degrade(i, &mut values);
                 }
                 w.record(i, values);
                 let row: [Option<f64>; 7] = values.map(Some);
@@ -129,6 +134,9 @@ pub fn run(
                     FusionEvent::Resolved(a) => w.follow(a, false),
                 }
             }
+        }
+        if let Some(p) = patch.as_mut() {
+            p.step(t, &events, world.lock().kill_switch_on);
         }
         if t >= scored_start {
             for event in events {
@@ -158,6 +166,9 @@ pub fn run(
         config.fusion.window.as_millis() as i64,
         scored_start,
     );
+    if let Some(p) = &patch {
+        card.add_patch(p.score());
+    }
     if let Some(p) = &pillars {
         let grace = config.fusion.window.as_millis() as i64 + 5 * 60_000;
         card.add_response(Response::collect(p, &world.lock(), grace), scored_start);

@@ -36,6 +36,93 @@ pub struct Scenario {
     pub kill_switch: Vec<KillSwitchPeriod>,
     /// The governance autonomy level the lab runs at (L4: policy decides alone).
     pub autonomy: ooda_govern::autonomy::Level,
+    /// The patch pillar: CVE arrivals and the rollouts that fix them.
+    pub patch: PatchScenario,
+}
+
+/// `[patch]`: CVE arrivals drawn from real data, rolled out by ooda-patch's engine through a Gate.
+/// Every knob has its default in [`PatchScenario::default`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PatchScenario {
+    /// Run the patch pillar at all.
+    pub enabled: bool,
+    /// CVE advisories that reach the fleet per 30 days, over the whole run (warm-up included:
+    /// a rollout takes days, and the scored days alone would only show its start).
+    pub cves_per_month: f64,
+    /// Share of the hosts running an advisory's package that are affected by it.
+    pub affected_share: f64,
+    /// Share of applied patches that break their host (latency and CPU up until rolled back).
+    pub failure_rate: f64,
+    /// Share of patch jobs the executor fails before changing anything.
+    pub executor_failure_rate: f64,
+    /// When the production maintenance window opens (cron, UTC) and for how long.
+    pub window_cron: String,
+    pub window_minutes: u32,
+    /// Share of the fleet that is staging (any-time window, patched first).
+    pub staging_share: f64,
+    /// How long the staging wave is watched before production.
+    pub staging_validation_hours: u32,
+    /// How long each production host is watched after its patch.
+    pub host_validation_minutes: u32,
+    /// Virtual minutes between rollout ticks (the engine is not stepped every sample).
+    pub tick_minutes: u32,
+    /// Hours after a halted rollout before the on-call human starts a new one for what is left.
+    pub retry_hours: u32,
+    /// Rollouts per advisory at most (the first and its retries).
+    pub max_attempts: u32,
+}
+
+impl Default for PatchScenario {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            cves_per_month: 20.0,
+            affected_share: 0.5,
+            failure_rate: 0.03,
+            executor_failure_rate: 0.02,
+            window_cron: "0 1 * * *".to_owned(),
+            window_minutes: 240,
+            staging_share: 0.1,
+            staging_validation_hours: 48,
+            host_validation_minutes: 30,
+            tick_minutes: 10,
+            retry_hours: 24,
+            max_attempts: 3,
+        }
+    }
+}
+
+impl PatchScenario {
+    fn check(&self, errors: &mut Vec<String>) {
+        let share = |name: &str, value: f64, errors: &mut Vec<String>| {
+            if !(0.0..=1.0).contains(&value) {
+                errors.push(format!("patch.{name}: expected 0..=1, found {value}"));
+            }
+        };
+        if !(0.0..=1000.0).contains(&self.cves_per_month) {
+            errors.push(format!(
+                "patch.cves_per_month: expected 0..=1000, found {}",
+                self.cves_per_month
+            ));
+        }
+        share("affected_share", self.affected_share, errors);
+        share("failure_rate", self.failure_rate, errors);
+        share("executor_failure_rate", self.executor_failure_rate, errors);
+        share("staging_share", self.staging_share, errors);
+        if let Err(e) = crate::patch::production_window(self) {
+            errors.push(format!("patch.window_cron: {e}"));
+        }
+        if !(1..=1440).contains(&self.tick_minutes) {
+            errors.push(format!(
+                "patch.tick_minutes: expected 1..=1440, found {}",
+                self.tick_minutes
+            ));
+        }
+        if self.max_attempts == 0 {
+            errors.push("patch.max_attempts: expected at least 1".to_owned());
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -77,6 +164,7 @@ impl Default for Scenario {
             actuator_failure_rate: 0.05,
             kill_switch: Vec::new(),
             autonomy: ooda_govern::autonomy::Level::Autonomous,
+            patch: PatchScenario::default(),
         }
     }
 }
@@ -186,6 +274,7 @@ impl Scenario {
                 errors.push(format!("kill_switch[{i}].minutes: expected at least 1"));
             }
         }
+        self.patch.check(&mut errors);
         if errors.is_empty() {
             Ok(())
         } else {
@@ -216,6 +305,23 @@ mod tests {
         assert!(e.to_string().starts_with("hosts:"), "{e}");
         let e = Scenario::from_toml("[mix]\nmeteor_strike = 1.0").unwrap_err();
         assert!(e.to_string().contains("meteor_strike"), "{e}");
+    }
+
+    #[test]
+    fn patch_section_is_closed_and_checked() {
+        let e = Scenario::from_toml("[patch]\ncves_per_moon = 3").unwrap_err();
+        assert!(e.to_string().contains("cves_per_moon"), "{e}");
+        let e = Scenario::from_toml("[patch]\nfailure_rate = 2.0\nwindow_cron = \"bogus\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("patch.failure_rate: expected 0..=1"), "{e}");
+        assert!(e.contains("patch.window_cron:"), "{e}");
+        let s = Scenario::from_toml("[patch]\nenabled = false").unwrap();
+        assert!(!s.patch.enabled);
+        assert!(
+            Scenario::default().patch.enabled,
+            "on unless a scenario says otherwise"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! The scorecard: each figure beside the claim it tests. Figures the lab cannot measure (the patch
-//! pillar is not wired into it; the response figures when a scenario runs detection only) are
-//! `null` and listed in `not_measured`, never invented.
+//! The scorecard: each figure beside the claim it tests. Figures the lab cannot measure (the
+//! response figures when a scenario runs detection only, the patch figures when `[patch]` is off
+//! or nothing was patched) are `null` and listed in `not_measured`, never invented.
 
 use std::collections::BTreeMap;
 
@@ -56,8 +56,13 @@ pub struct Scorecard {
     pub over_budget_actions: Option<u64>,
     pub kill_switch_actions: Option<u64>,
     pub ece: Option<f64>,
+    /// Mean days from advisory to patch, per risk tier, over the host × CVE findings patched by
+    /// the end (claim: 4.2 days overall).
     pub mttp_days: Option<BTreeMap<String, f64>>,
+    /// Share of the host × CVE findings (every affected host of every advisory that arrived)
+    /// patched, and not rolled back, by the end of the run (claim: 0.97).
     pub patch_coverage_ratio: Option<f64>,
+    /// Share of the patches that broke their host which the rollout engine rolled back itself.
     pub failed_patches_rolled_back_ratio: Option<f64>,
     pub incidents: Option<u64>,
     /// Deduplicated, fused alerts opened.
@@ -91,6 +96,8 @@ pub struct Detail {
     /// Minutes from incident to fix, and whether ooda fixed it alone.
     pub repairs: Vec<(f64, bool)>,
     pub daily: Vec<DayCount>,
+    /// The patch pillar's counts behind its three figures.
+    pub patch: Option<crate::patch::PatchScore>,
 }
 
 /// What happened on one scored day.
@@ -144,6 +151,7 @@ pub fn cause_of(kind: FaultKind) -> &'static str {
         FaultKind::StorageController => "storage_degradation",
         FaultKind::CpuRunaway => "runaway_cpu",
         FaultKind::NicErrors => "nic_errors",
+        FaultKind::CrashLoop => "crash_loop",
     }
 }
 
@@ -388,6 +396,7 @@ impl Scorecard {
                 leads: leads.clone(),
                 repairs: Vec::new(),
                 daily,
+                patch: None,
             },
             not_measured: vec![
                 "mttr_minutes",
@@ -444,6 +453,88 @@ impl Scorecard {
         ];
         self.not_measured
             .retain(|k| !measured.iter().any(|(m, yes)| m == k && *yes));
+    }
+
+    /// Fills the patch figures and takes them off `not_measured`.
+    pub fn add_patch(&mut self, p: crate::patch::PatchScore) {
+        self.mttp_days = (!p.mttp_days.is_empty()).then(|| p.mttp_days.clone());
+        self.patch_coverage_ratio = (p.findings > 0).then(|| p.fixed as f64 / p.findings as f64);
+        self.failed_patches_rolled_back_ratio =
+            (p.bad_patches > 0).then(|| p.rolled_back as f64 / p.bad_patches as f64);
+        self.pillar_errors += p.errors;
+        let measured = [
+            ("mttp_days", self.mttp_days.is_some()),
+            ("patch_coverage_ratio", self.patch_coverage_ratio.is_some()),
+            (
+                "failed_patches_rolled_back_ratio",
+                self.failed_patches_rolled_back_ratio.is_some(),
+            ),
+        ];
+        self.not_measured
+            .retain(|k| !measured.iter().any(|(m, yes)| m == k && *yes));
+        self.detail.patch = Some(p);
+    }
+
+    /// The patch lines of the terminal table.
+    fn patch_rows(&self) -> Vec<(String, String, String)> {
+        let Some(p) = &self.detail.patch else {
+            return vec![(
+                "mean time to patch".to_owned(),
+                "not measured".to_owned(),
+                "4.2 days".to_owned(),
+            )];
+        };
+        let days = |v: Option<f64>| v.map_or("not measured".to_owned(), |d| format!("{d:.1} days"));
+        let mut rows = vec![(
+            "mean time to patch (all tiers)".to_owned(),
+            days(p.mttp_days_all),
+            "4.2 days".to_owned(),
+        )];
+        for tier in ooda_patch::risk::Tier::ALL {
+            if let Some(d) = p.mttp_days.get(tier.as_str()) {
+                rows.push((
+                    format!(
+                        "  {} (SLA {} days)",
+                        tier.as_str(),
+                        tier.sla().num_hours() as f64 / 24.0
+                    ),
+                    format!("{d:.1} days"),
+                    "—".to_owned(),
+                ));
+            }
+        }
+        rows.push((
+            "patch coverage (host × CVE patched)".to_owned(),
+            match self.patch_coverage_ratio {
+                Some(c) => format!("{:.1} % of {}", c * 100.0, p.findings),
+                None => "not measured".to_owned(),
+            },
+            "97 %".to_owned(),
+        ));
+        rows.push((
+            "broken patches rolled back by ooda".to_owned(),
+            match self.failed_patches_rolled_back_ratio {
+                Some(r) => format!("{:.0} % of {}", r * 100.0, p.bad_patches),
+                None => "none broke".to_owned(),
+            },
+            "100 %".to_owned(),
+        ));
+        rows.push((
+            "  reverted by the human instead".to_owned(),
+            p.reverted_by_human.to_string(),
+            "—".to_owned(),
+        ));
+        rows.push((
+            "good patches rolled back (other alert)".to_owned(),
+            p.good_rolled_back.to_string(),
+            "—".to_owned(),
+        ));
+        rows.push((
+            "advisories, rollouts, executor failures".to_owned(),
+            format!("{}, {}, {}", p.arrivals, p.rollouts, p.executor_failures),
+            "—".to_owned(),
+        ));
+        rows
     }
 
     /// The terminal table: figure, measured value, the claim it tests.
@@ -536,13 +627,11 @@ impl Scorecard {
                     .map_or("not measured".to_owned(), |e| format!("{e:.3}")),
                 "—",
             ),
-            (
-                "mean time to patch",
-                "not measured".to_owned(),
-                "4.2 days, 97 % coverage",
-            ),
         ];
         for (name, value, claim) in rows {
+            out.push_str(&format!("{name:<38} {value:>14}   {claim}\n"));
+        }
+        for (name, value, claim) in self.patch_rows() {
             out.push_str(&format!("{name:<38} {value:>14}   {claim}\n"));
         }
         if self.pillar_errors > 0 {
