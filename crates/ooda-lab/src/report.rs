@@ -153,18 +153,52 @@ pub fn html(card: &Scorecard) -> String {
             svg(|root| reliability(root, &card.reliability))
         },
     );
+    let patch = card.detail.patch.as_ref();
+    let mut patch_rows = vec![row(
+        "mean time to patch (all tiers)",
+        patch
+            .and_then(|p| p.mttp_days_all)
+            .map_or("not measured".to_owned(), |d| format!("{d:.1} days")),
+        "4.2 days",
+        patch.and_then(|p| p.mttp_days_all).map(|d| d <= 4.2),
+    )];
+    for (tier, name) in [
+        ("CRITICAL", "CRITICAL (SLA 1 day)"),
+        ("HIGH", "HIGH (SLA 7 days)"),
+        ("MEDIUM", "MEDIUM (SLA 30 days)"),
+        ("LOW", "LOW (SLA 90 days)"),
+    ] {
+        if let Some(d) = card.mttp_days.as_ref().and_then(|m| m.get(tier)) {
+            patch_rows.push(row(name, format!("{d:.1} days"), "—", None));
+        }
+    }
+    patch_rows.push(row(
+        "coverage (host × CVE findings patched)",
+        match (card.patch_coverage_ratio, patch) {
+            (Some(c), Some(p)) => format!("{:.1} % of {}", c * 100.0, p.findings),
+            _ => "not measured".to_owned(),
+        },
+        "97 %",
+        card.patch_coverage_ratio.map(|c| c >= 0.97),
+    ));
+    patch_rows.push(row(
+        "broken patches rolled back by ooda",
+        match (card.failed_patches_rolled_back_ratio, patch) {
+            (Some(r), Some(p)) => format!("{:.0} % of {}", r * 100.0, p.bad_patches),
+            (None, Some(_)) => "none broke".to_owned(),
+            _ => "not measured".to_owned(),
+        },
+        "—",
+        None,
+    ));
     section(
         &mut out,
         "Mean time to patch 4.2 days with 97 % coverage",
-        &[row(
-            "mean time to patch",
-            card.mttp_days
-                .as_ref()
-                .map_or("not measured".to_owned(), |m| format!("{m:?}")),
-            "4.2 days",
-            None,
-        )],
-        not_measured("the patch rollout is not wired into the lab yet"),
+        &patch_rows,
+        match patch {
+            Some(p) if !p.open_by_day.is_empty() => svg(|root| open_findings(root, &p.open_by_day)),
+            _ => not_measured("the patch pillar did not run"),
+        },
     );
     if !card.not_measured.is_empty() {
         out.push_str(&format!(
@@ -398,6 +432,34 @@ fn timeline(
         .border_style(BLACK)
         .background_style(WHITE.mix(0.8))
         .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+fn open_findings(
+    root: DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    open: &[u64],
+) -> PlotResult {
+    root.fill(&WHITE)?;
+    let max = open.iter().copied().max().unwrap_or(0).max(1);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "open host × CVE findings at each scored day's end",
+            ("sans-serif", 16),
+        )
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(40)
+        .build_cartesian_2d(0u32..(open.len() as u32).max(1), 0u64..max + 1)?;
+    chart
+        .configure_mesh()
+        .x_desc("day")
+        .y_desc("findings")
+        .draw()?;
+    chart.draw_series(LineSeries::new(
+        open.iter().enumerate().map(|(i, n)| (i as u32, *n)),
+        BLUE.stroke_width(2),
+    ))?;
     root.present()?;
     Ok(())
 }

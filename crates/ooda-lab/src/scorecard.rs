@@ -517,7 +517,7 @@ impl Scorecard {
                 Some(r) => format!("{:.0} % of {}", r * 100.0, p.bad_patches),
                 None => "none broke".to_owned(),
             },
-            "100 %".to_owned(),
+            "—".to_owned(),
         ));
         rows.push((
             "  reverted by the human instead".to_owned(),

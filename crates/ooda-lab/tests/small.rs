@@ -63,7 +63,7 @@ fn small_fleet_scorecard_meets_its_floors_and_is_deterministic() {
     assert!(mttp.values().all(|d| *d > 0.0), "{mttp:?}");
     let html = ooda_lab::report::html(&card);
     assert!(
-        html.contains("<svg") && html.contains("68 %"),
+        html.contains("<svg") && html.contains("68 %") && html.contains("97 %"),
         "the report has plots and claims"
     );
 
