@@ -80,12 +80,39 @@ impl Relations {
         config: &CorrelationConfig,
         learn: bool,
     ) -> Vec<Break> {
+        let mut breaks = Vec::new();
+        self.observe_into(
+            time_ms,
+            row,
+            floors,
+            config,
+            learn,
+            |_, _| true,
+            &mut breaks,
+        );
+        breaks
+    }
+
+    /// [`Self::observe`], appending to `breaks` only the breaks `wanted(target, z)` accepts: a
+    /// caller that drops most of them (the engine keeps those pointing the way its series
+    /// alert) saves building their peer lists, one allocation per series on every row.
+    #[allow(clippy::too_many_arguments)]
+    pub fn observe_into(
+        &mut self,
+        time_ms: i64,
+        row: &[f64],
+        floors: &[f64],
+        config: &CorrelationConfig,
+        learn: bool,
+        wanted: impl Fn(usize, f64) -> bool,
+        breaks: &mut Vec<Break>,
+    ) {
         debug_assert_eq!(row.len(), self.n);
         if row.len() != self.n || row.iter().any(|v| !v.is_finite()) {
-            return Vec::new();
+            return;
         }
         if self.last_ms.is_some_and(|last| time_ms <= last) {
-            return Vec::new();
+            return;
         }
         let half_life_ms = config.half_life.as_millis().max(1) as f64;
         let elapsed = self.last_ms.map_or(0.0, |last| (time_ms - last) as f64);
@@ -94,7 +121,6 @@ impl Relations {
             self.last_ms = Some(time_ms);
         }
 
-        let mut breaks = Vec::new();
         let trusted = self.rows >= u64::from(config.warm_up);
         for (target, model) in self.models.iter_mut().enumerate() {
             let Some(model) = model.as_mut() else {
@@ -124,7 +150,7 @@ impl Relations {
                     z = sustained;
                 }
             }
-            if trusted && z.is_finite() {
+            if trusted && z.is_finite() && wanted(target, z) {
                 breaks.push(Break {
                     target,
                     z,
@@ -156,7 +182,7 @@ impl Relations {
         if !learn {
             // While the host is abnormal the relations neither learn nor refit: an incident must
             // not become the model that judges it.
-            return breaks;
+            return;
         }
         // Forgetting mean and covariance.
         let old = self.weight * decay;
@@ -182,7 +208,6 @@ impl Relations {
         {
             self.refit(config);
         }
-        breaks
     }
 
     fn refit(&mut self, config: &CorrelationConfig) {

@@ -78,6 +78,8 @@ pub struct HostMonitor {
     /// Per series: its forecaster, or why it has none.
     forecasters: Vec<Result<Forecaster, String>>,
     horizons: Vec<ForecastHorizon>,
+    /// Scratch for the relations' breaks of one row (reused: no allocation per row).
+    breaks: Vec<crate::correlation::Break>,
 }
 
 impl HostMonitor {
@@ -119,6 +121,7 @@ impl HostMonitor {
         Self {
             forecasters,
             horizons,
+            breaks: Vec::new(),
             host: host.into(),
             relations: (config.correlation.enabled && n >= 2).then(|| Relations::new(n)),
             names,
@@ -218,13 +221,27 @@ impl HostMonitor {
                 self.floors[i] = s.baseline().resolution_floor(&self.config.baseline);
             }
             let corr = &self.config.correlation;
-            for b in relations.observe(time_ms, &self.row_values, &self.floors, corr, host_normal) {
-                let direction = self.contexts[b.target].policy.direction;
-                let strength = direction.effective(b.z);
+            let contexts = &self.contexts;
+            let ratio_of = |target: usize, z: f64| {
+                contexts[target].policy.direction.effective(z) / corr.warning_z
+            };
+            self.breaks.clear();
+            relations.observe_into(
+                time_ms,
+                &self.row_values,
+                &self.floors,
+                corr,
+                host_normal,
+                // Exactly the breaks the `ratio <= 0` test below would not skip (NaN included).
+                |target, z| {
+                    let ratio = ratio_of(target, z);
+                    ratio > 0.0 || ratio.is_nan()
+                },
+                &mut self.breaks,
+            );
+            for b in self.breaks.drain(..) {
+                let strength = contexts[b.target].policy.direction.effective(b.z);
                 let ratio = strength / corr.warning_z;
-                if ratio <= 0.0 {
-                    continue;
-                }
                 let level = Level::of(strength, corr.warning_z, corr.critical_z);
                 let member = Member {
                     series: b.target,

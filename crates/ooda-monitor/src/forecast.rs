@@ -351,8 +351,9 @@ impl Forecaster {
             .map(|t| (t - last) as f64 / MS_PER_HOUR as f64)
             .collect();
         let n_eff = (span_ms as f64 / MS_PER_HOUR as f64).clamp(3.0, times.len() as f64);
+        let mut slopes = Vec::new();
         let profile = (span_ms >= 2 * MS_PER_DAY).then(|| {
-            let slope = theil_sen_slope(&hours, &values);
+            let slope = theil_sen_slope(&hours, &values, &mut slopes);
             daily_profile(&times, &hours, &values, slope)
         });
         let adjusted: Vec<f64> = times
@@ -360,7 +361,7 @@ impl Forecaster {
             .zip(&values)
             .map(|(t, v)| v - profile.as_ref().map_or(0.0, |p| p[hour_of_day(*t)]))
             .collect();
-        let (slope, low, high) = theil_sen(&hours, &adjusted, n_eff);
+        let (slope, low, high) = theil_sen(&hours, &adjusted, n_eff, &mut slopes);
         let level = intercept(&hours, &adjusted, slope);
         let mut residuals: Vec<f64> = hours
             .iter()
@@ -623,7 +624,8 @@ fn hour_of_day(t_ms: i64) -> usize {
 /// Median per hour of day of the detrended values, centred on its own median (hours never seen
 /// get 0).
 fn daily_profile(times: &[i64], hours: &[f64], values: &[f64], slope: f64) -> [f64; 24] {
-    let mut by_hour: [Vec<f64>; 24] = Default::default();
+    let per_hour = times.len() / 24 + 1;
+    let mut by_hour: [Vec<f64>; 24] = std::array::from_fn(|_| Vec::with_capacity(per_hour));
     for ((t, h), v) in times.iter().zip(hours).zip(values) {
         by_hour[hour_of_day(*t)].push(v - slope * h);
     }
@@ -651,11 +653,12 @@ fn daily_profile(times: &[i64], hours: &[f64], values: &[f64], slope: f64) -> [f
 /// stride, so reruns agree, and the median of 16k slopes is as good as of 70k at a quarter of the
 /// selection work. The kept pairs are stepped to directly; visiting the skipped ones (and taking
 /// a remainder for each) cost more than the divisions for the kept ones.
-fn pairwise_slopes(x: &[f64], y: &[f64]) -> Vec<i64> {
+fn pairwise_slopes(x: &[f64], y: &[f64], slopes: &mut Vec<i64>) {
     let n = x.len();
     let pairs_total = n * n.saturating_sub(1) / 2;
     let stride = pairs_total.div_ceil(MAX_PAIRS).max(1);
-    let mut slopes = Vec::with_capacity(pairs_total.div_ceil(stride));
+    slopes.clear();
+    slopes.reserve(pairs_total.div_ceil(stride));
     // Pairs before row i, modulo the stride: the next kept pair is `stride - done` further on.
     let mut done = 0usize;
     for i in 0..n {
@@ -670,12 +673,12 @@ fn pairwise_slopes(x: &[f64], y: &[f64]) -> Vec<i64> {
         }
         done = (done + row) % stride;
     }
-    slopes
 }
 
 /// The Theil–Sen slope alone (the median pairwise slope), for detrending before the profile.
-fn theil_sen_slope(x: &[f64], y: &[f64]) -> f64 {
-    let mut slopes = pairwise_slopes(x, y);
+/// `slopes` is scratch space, reused by the fit that follows (up to [`MAX_PAIRS`] slopes).
+fn theil_sen_slope(x: &[f64], y: &[f64], slopes: &mut Vec<i64>) -> f64 {
+    pairwise_slopes(x, y, slopes);
     if slopes.is_empty() {
         return 0.0;
     }
@@ -684,8 +687,8 @@ fn theil_sen_slope(x: &[f64], y: &[f64]) -> f64 {
 }
 
 /// Theil–Sen slope with Sen's rank interval at 90 %, counting `n_eff` independent points.
-fn theil_sen(x: &[f64], y: &[f64], n_eff: f64) -> (f64, f64, f64) {
-    let mut slopes = pairwise_slopes(x, y);
+fn theil_sen(x: &[f64], y: &[f64], n_eff: f64, slopes: &mut Vec<i64>) -> (f64, f64, f64) {
+    pairwise_slopes(x, y, slopes);
     if slopes.is_empty() {
         return (0.0, 0.0, 0.0);
     }
