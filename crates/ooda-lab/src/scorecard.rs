@@ -492,11 +492,7 @@ impl Scorecard {
         for tier in ooda_patch::risk::Tier::ALL {
             if let Some(d) = p.mttp_days.get(tier.as_str()) {
                 rows.push((
-                    format!(
-                        "  {} (SLA {} days)",
-                        tier.as_str(),
-                        tier.sla().num_hours() as f64 / 24.0
-                    ),
+                    format!("  {} (SLA {})", tier.as_str(), sla(tier)),
                     format!("{d:.1} days"),
                     "—".to_owned(),
                 ));
@@ -650,6 +646,16 @@ impl Scorecard {
             ));
         }
         out
+    }
+}
+
+/// `24 h`, `7 days`: the tier's time allowed to patch, as people say it.
+fn sla(tier: ooda_patch::risk::Tier) -> String {
+    let hours = tier.sla().num_hours();
+    if hours < 48 {
+        format!("{hours} h")
+    } else {
+        format!("{} days", hours / 24)
     }
 }
 
