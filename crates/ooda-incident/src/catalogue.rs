@@ -36,6 +36,25 @@ pub struct SignalRule {
     /// Substrings of log templates (lower case).
     #[serde(default)]
     pub log: Vec<String>,
+    /// A symptom nearly every fault produces (slow responses): a cause that does not list it is
+    /// not less likely for it, so it never costs the "unexplained" ratio.
+    #[serde(default)]
+    pub generic: bool,
+}
+
+/// The name ending that marks a fill-rate reading (see `responder::fill_rate_name`).
+pub const FILL_RATE: &str = "_fill_rate";
+
+impl SignalRule {
+    /// Whether a metric (lower case) feeds this rule. A fill rate ("disk climbs 2 %/h") only
+    /// matches fill-rate patterns and anything else only the other patterns, whatever words the
+    /// two names share: `disk_used_pct_fill_rate_per_hour` must never read as a full disk.
+    fn matches_metric(&self, name: &str) -> bool {
+        let rate = name.contains(FILL_RATE);
+        self.metric
+            .iter()
+            .any(|m| m.contains(FILL_RATE) == rate && name.contains(m.as_str()))
+    }
 }
 
 /// One candidate root cause.
@@ -180,7 +199,7 @@ impl Catalogue {
         let name = metric.to_ascii_lowercase();
         self.signals
             .iter()
-            .filter(|rule| rule.metric.iter().any(|m| name.contains(m.as_str())))
+            .filter(|rule| rule.matches_metric(&name))
             .filter(|rule| match rule.direction {
                 Some(Direction::High) => value > high,
                 Some(Direction::Low) => value < low,
@@ -196,7 +215,7 @@ impl Catalogue {
         let name = metric.to_ascii_lowercase();
         self.signals
             .iter()
-            .filter(|rule| rule.metric.iter().any(|m| name.contains(m.as_str())))
+            .filter(|rule| rule.matches_metric(&name))
             .map(|rule| rule.id.as_str())
             .collect()
     }
@@ -209,6 +228,11 @@ impl Catalogue {
             .filter(|rule| rule.log.iter().any(|l| text.contains(l.as_str())))
             .map(|rule| rule.id.as_str())
             .collect()
+    }
+
+    /// Whether `signal` is a generic symptom (see [`SignalRule::generic`]).
+    pub fn is_generic(&self, signal: &str) -> bool {
+        self.signals.iter().any(|r| r.generic && r.id == signal)
     }
 
     /// All log signal ids (a log probe that answered has looked for all of them).

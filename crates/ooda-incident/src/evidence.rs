@@ -85,6 +85,72 @@ impl MetricReading {
     }
 }
 
+/// `filesystem_free_percent{mountpoint="/"}` → `filesystem_fill_rate_per_hour{mountpoint="/"}`:
+/// the series' stem without its unit and used/free words, so the catalogue can name fill rates
+/// apart from levels.
+pub fn fill_rate_name(metric: &str) -> String {
+    let (base, labels) = match metric.find('{') {
+        Some(i) => metric.split_at(i),
+        None => (metric, ""),
+    };
+    let mut stem = base;
+    while let Some(shorter) = [
+        "_percent",
+        "_pct",
+        "_ratio",
+        "_bytes",
+        "_free",
+        "_avail",
+        "_available",
+        "_used",
+        "_usage",
+    ]
+    .iter()
+    .find_map(|suffix| stem.strip_suffix(suffix))
+    {
+        stem = shorter;
+    }
+    format!("{stem}_fill_rate_per_hour{labels}")
+}
+
+/// Hours to full under which a capacity series' fill rate reads as out of band: a series that
+/// would reach 100 % within this long at its current rate is filling, not wandering.
+pub const FILL_HORIZON_HOURS: f64 = 12.0;
+
+/// The fill rate of a `*_used_percent` series from its recent samples `(unix ms, used %)`, oldest
+/// first: the least-squares slope in points per hour, out of band when it would fill the
+/// remaining headroom within [`FILL_HORIZON_HOURS`] (never below a quarter point an hour, so
+/// noise on a nearly full series is not a trend). `None` for other series, or with fewer than
+/// five samples or less than a quarter of an hour of them: no trend can be told then. What a
+/// probe backed by Prometheus would ask as `deriv(x[1h])`.
+pub fn fill_rate_reading(metric: &str, samples: &[(i64, f64)]) -> Option<MetricReading> {
+    let base = metric.split('{').next().unwrap_or(metric);
+    if !base.ends_with("_used_percent") || samples.len() < 5 {
+        return None;
+    }
+    let (first, last) = (samples.first()?, samples.last()?);
+    if last.0 - first.0 < 15 * 60_000 {
+        return None;
+    }
+    let n = samples.len() as f64;
+    let hours = |t: i64| (t - first.0) as f64 / 3_600_000.0;
+    let mean_t = samples.iter().map(|(t, _)| hours(*t)).sum::<f64>() / n;
+    let mean_v = samples.iter().map(|(_, v)| v).sum::<f64>() / n;
+    let (mut num, mut den) = (0.0, 0.0);
+    for (t, v) in samples {
+        let dt = hours(*t) - mean_t;
+        num += dt * (v - mean_v);
+        den += dt * dt;
+    }
+    let slope = num / den;
+    (slope.is_finite() && last.1.is_finite()).then(|| MetricReading {
+        metric: fill_rate_name(metric),
+        value: slope,
+        low: f64::MIN,
+        high: ((100.0 - last.1) / FILL_HORIZON_HOURS).max(0.25),
+    })
+}
+
 /// `100 - x`, keeping the open ends of a band open.
 fn mirror(x: f64) -> f64 {
     if x == f64::MAX {
@@ -440,6 +506,46 @@ impl Probe for LogFileProbe {
 
 #[cfg(test)]
 mod tests {
+    use super::{fill_rate_reading, FILL_HORIZON_HOURS};
+
+    fn minutes(values: &[f64]) -> Vec<(i64, f64)> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as i64 * 60_000, *v))
+            .collect()
+    }
+
+    #[test]
+    fn a_series_filling_its_headroom_within_the_horizon_reads_out_of_band() {
+        // 60 % used, climbing 4 points an hour: full in 10 h.
+        let filling: Vec<f64> = (0..60).map(|m| 56.0 + 4.0 * m as f64 / 60.0).collect();
+        let r = fill_rate_reading("memory_used_percent", &minutes(&filling)).unwrap();
+        assert_eq!(r.metric, "memory_fill_rate_per_hour");
+        assert!((r.value - 4.0).abs() < 1e-9, "{}", r.value);
+        assert!(r.value > r.high);
+        // Climbing one point an hour at 60 %: 40 h to full, a wander, not a fill.
+        let slow: Vec<f64> = (0..60).map(|m| 59.0 + m as f64 / 60.0).collect();
+        let r = fill_rate_reading("memory_used_percent", &minutes(&slow)).unwrap();
+        assert!(r.value < r.high && (r.high - 40.0 / FILL_HORIZON_HOURS).abs() < 0.1);
+        // Draining reads in band.
+        let draining: Vec<f64> = (0..60).map(|m| 90.0 - m as f64).collect();
+        let r = fill_rate_reading("filesystem_used_percent", &minutes(&draining)).unwrap();
+        assert!(r.value < 0.0 && r.value < r.high);
+    }
+
+    #[test]
+    fn no_trend_from_too_little_or_from_series_without_a_capacity() {
+        assert!(fill_rate_reading("memory_used_percent", &minutes(&[50.0; 4])).is_none());
+        // Ten samples ten seconds apart: under a quarter of an hour.
+        let close: Vec<(i64, f64)> = (0..10).map(|i| (i * 10_000, 50.0 + i as f64)).collect();
+        assert!(fill_rate_reading("memory_used_percent", &close).is_none());
+        assert!(fill_rate_reading("latency_ms", &minutes(&[1.0; 30])).is_none());
+        // Constant samples: slope 0, in band, no NaN.
+        let flat = fill_rate_reading("memory_used_percent", &minutes(&[50.0; 30])).unwrap();
+        assert_eq!(flat.value, 0.0);
+    }
+
     use super::*;
     use ooda_core::clock::from_millis;
 

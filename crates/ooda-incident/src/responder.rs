@@ -62,6 +62,13 @@ pub struct ResponderConfig {
     pub probe_timeout: Duration,
     pub look_back: Duration,
     pub verify_window: VerifyWindow,
+    /// An incident whose diagnosis falls below `notify_from` is looked at again this often while
+    /// its evidence develops (an early precursor: a disk ten minutes into filling looks like
+    /// little yet), up to `relooks` times, before it is escalated. The on-call is notified at the
+    /// first hold, so waiting never hides an incident; triage escalations never wait.
+    /// `relooks = 0` escalates at once.
+    pub relook_every: Duration,
+    pub relooks: u32,
 }
 
 impl Default for ResponderConfig {
@@ -72,8 +79,18 @@ impl Default for ResponderConfig {
             probe_timeout: Duration::from_secs(5),
             look_back: Duration::from_secs(4 * 3600),
             verify_window: VerifyWindow::default(),
+            relook_every: Duration::from_secs(5 * 60),
+            relooks: 3,
         }
     }
+}
+
+/// A low-confidence diagnosis waiting for its evidence to develop: when to look again, and how
+/// many looks have been taken.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Relook {
+    due: ooda_core::Timestamp,
+    looks: u32,
 }
 
 /// Where a runbook run stands between calls (parked for approval, paused by the kill switch).
@@ -196,12 +213,25 @@ impl Responder {
                 }
             ),
         )?;
-        // Evidence, concurrently.
         self.register.transition(
             &mut incident,
             IncidentState::Investigating,
             "gathering evidence",
         )?;
+        // Kept for a second look (its anomalies and log lines are evidence each time).
+        self.register.put_doc(id, "alert", alert)?;
+        self.investigate(&mut incident, &triage, alert).await
+    }
+
+    /// Evidence, diagnosis and the decision for an incident in `Investigating`.
+    async fn investigate(
+        &self,
+        incident: &mut Incident,
+        triage: &triage::Triage,
+        alert: &Alert,
+    ) -> Result<IncidentId> {
+        let id = incident.id;
+        // Evidence, concurrently.
         let query = ProbeQuery {
             incident: id,
             host: incident.host.clone(),
@@ -230,7 +260,7 @@ impl Responder {
         // Reasoner.
         let tools = Tools::new(self.probes.clone(), query, self.config.probe_timeout);
         let case = Case {
-            incident: &incident,
+            incident,
             evidence: &evidence,
             similar: &triage.similar,
         };
@@ -239,7 +269,7 @@ impl Responder {
                 Ok(()) => report,
                 Err(reason) => {
                     return self.escalate(
-                        &mut incident,
+                        incident,
                         None,
                         &[],
                         &format!("reasoner report refused: {reason}"),
@@ -247,28 +277,65 @@ impl Responder {
                 }
             },
             Err(error) => {
-                return self.escalate(
-                    &mut incident,
-                    None,
-                    &[],
-                    &format!("reasoner failed: {error}"),
-                )
+                return self.escalate(incident, None, &[], &format!("reasoner failed: {error}"))
             }
         };
         incident.cause = report.root_cause.clone();
         incident.confidence = Some(report.confidence);
         self.register.put_doc(id, "report", &report)?;
-        self.register.save(&incident)?;
+        self.register.save(incident)?;
         // Decide by confidence.
         if let TriageDecision::Escalate { reason } = &triage.decision {
-            return self.escalate(&mut incident, Some(&report), &[], reason);
+            return self.escalate(incident, Some(&report), &[], reason);
         }
         if report.confidence < self.config.notify_from {
+            let looks = self
+                .register
+                .doc::<Relook>(id, "relook")?
+                .map_or(0, |r| r.looks);
+            if looks < self.config.relooks {
+                let due = self.clock.now()
+                    + chrono::Duration::from_std(self.config.relook_every)
+                        .unwrap_or(chrono::Duration::zero());
+                self.register.put_doc(
+                    id,
+                    "relook",
+                    &Relook {
+                        due,
+                        looks: looks + 1,
+                    },
+                )?;
+                let note = format!(
+                    "confidence {:.2} in {} is below {:.2}: looking again at {due} ({}/{}) as the evidence develops",
+                    report.confidence,
+                    report.root_cause.as_deref().unwrap_or("no known cause"),
+                    self.config.notify_from,
+                    looks + 1,
+                    self.config.relooks
+                );
+                if looks == 0 {
+                    self.notifier.notify(&Notification {
+                        kind: "investigating".into(),
+                        incident: id,
+                        title: format!("still investigating {}", incident.title),
+                        text: note.clone(),
+                    });
+                }
+                incident.note(note, self.clock.now());
+                self.register.save(incident)?;
+                return Ok(id);
+            }
             let reason = format!(
-                "confidence {:.2} is below {:.2}: escalating with the report, no action",
-                report.confidence, self.config.notify_from
+                "confidence {:.2} is below {:.2}{}: escalating with the report, no action",
+                report.confidence,
+                self.config.notify_from,
+                if looks > 0 {
+                    format!(" after {} looks", looks + 1)
+                } else {
+                    String::new()
+                }
             );
-            return self.escalate(&mut incident, Some(&report), &[], &reason);
+            return self.escalate(incident, Some(&report), &[], &reason);
         }
         let Some(runbook) = report
             .proposed_actions
@@ -276,7 +343,7 @@ impl Responder {
             .and_then(|p| self.runbooks.iter().find(|r| r.id == p.runbook))
             .cloned()
         else {
-            return self.escalate(&mut incident, Some(&report), &[], "no runbook proposed");
+            return self.escalate(incident, Some(&report), &[], "no runbook proposed");
         };
         incident.runbook = Some(runbook.id.clone());
         let reason = format!(
@@ -286,7 +353,7 @@ impl Responder {
             runbook.id
         );
         self.register
-            .transition(&mut incident, IncidentState::Acting, reason.clone())?;
+            .transition(incident, IncidentState::Acting, reason.clone())?;
         if report.confidence <= self.config.act_above {
             self.notifier.notify(&Notification {
                 kind: "acting".into(),
@@ -295,9 +362,9 @@ impl Responder {
                 text: reason,
             });
         }
-        let ctx = self.context(&incident, &evidence, report.confidence);
-        let run = self.engine_for(&incident, |engine| engine.run(&runbook, &ctx));
-        self.after_run(&mut incident, &report, &runbook, run)?;
+        let ctx = self.context(incident, &evidence, report.confidence);
+        let run = self.engine_for(incident, |engine| engine.run(&runbook, &ctx));
+        self.after_run(incident, &report, &runbook, run)?;
         Ok(id)
     }
 
@@ -530,6 +597,38 @@ impl Responder {
 
     /// One verification look for every incident being verified. Call every minute or so
     /// (virtual time in tests). Returns the incidents that changed state.
+    /// Looks again at every incident whose low-confidence diagnosis is due for another look
+    /// (see [`ResponderConfig::relook_every`]): fresh evidence, a fresh report, a fresh decision.
+    /// Call it with the verification tick; it is async because probes are.
+    pub async fn relook(&self) -> Result<Vec<(IncidentId, IncidentState)>> {
+        let now = self.clock.now();
+        let mut changed = Vec::new();
+        for mut incident in self.register.list()? {
+            if incident.state != IncidentState::Investigating {
+                continue;
+            }
+            let id = incident.id;
+            let Some(relook) = self.register.doc::<Relook>(id, "relook")? else {
+                continue;
+            };
+            if relook.due > now {
+                continue;
+            }
+            let (Some(triage), Some(alert)) = (
+                self.register.doc::<triage::Triage>(id, "triage")?,
+                self.register.doc::<Alert>(id, "alert")?,
+            ) else {
+                continue;
+            };
+            self.investigate(&mut incident, &triage, &alert).await?;
+            let state = self.register.get(id)?.state;
+            if state != IncidentState::Investigating {
+                changed.push((id, state));
+            }
+        }
+        Ok(changed)
+    }
+
     pub fn tick(&self) -> Result<Vec<(IncidentId, IncidentState)>> {
         let mut changed = Vec::new();
         for mut incident in self.register.list()? {
@@ -643,9 +742,21 @@ impl Responder {
     }
 }
 
-/// The alert itself as evidence: its anomalies as metric readings, its log lines as templates.
+/// The alert itself as evidence: its anomalies as metric readings, its log lines as templates,
+/// and, for a member whose forecaster predicts saturation, its fill rate as a reading of its own
+/// (`<stem>_fill_rate_per_hour`, out of band whenever it heads for the limit): "memory climbs
+/// steadily toward full" is what tells a leak from a busy hour, and the level alone cannot say it.
 pub fn alert_evidence(alert: &Alert) -> Vec<EvidenceItem> {
     let mut items = Vec::new();
+    let fill_rates = alert.members.iter().filter_map(|m| {
+        let rate = m.forecast.as_ref()?.saturation.as_ref()?.rate_per_hour;
+        rate.is_finite().then(|| MetricReading {
+            metric: crate::evidence::fill_rate_name(&m.series.metric),
+            value: rate.abs(),
+            low: f64::MIN,
+            high: 0.0,
+        })
+    });
     let readings: Vec<MetricReading> = alert
         .members
         .iter()
@@ -665,6 +776,7 @@ pub fn alert_evidence(alert: &Alert) -> Vec<EvidenceItem> {
             }
             .in_catalogue_terms()
         })
+        .chain(fill_rates)
         .collect();
     if !readings.is_empty() {
         items.push(EvidenceItem::new(
@@ -725,5 +837,108 @@ impl Observer for IncidentObserver<'_> {
             other => return Err(format!("unknown precondition {other:?}")),
         };
         self.responder.facts.precondition(precondition, request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ooda_core::{
+        AlertId, AlertKind, AlertState, Anomaly, Forecast, Labels, Saturation, SeriesKey, Severity,
+    };
+
+    use crate::evidence::fill_rate_name;
+
+    #[test]
+    fn fill_rates_are_named_by_their_stem_and_keep_their_labels() {
+        assert_eq!(
+            fill_rate_name("filesystem_free_percent{mountpoint=\"/\"}"),
+            "filesystem_fill_rate_per_hour{mountpoint=\"/\"}"
+        );
+        assert_eq!(
+            fill_rate_name("memory_used_percent"),
+            "memory_fill_rate_per_hour"
+        );
+        assert_eq!(
+            fill_rate_name("node_filesystem_avail_bytes"),
+            "node_filesystem_fill_rate_per_hour"
+        );
+        assert_eq!(fill_rate_name("disk_used_pct"), "disk_fill_rate_per_hour");
+        assert_eq!(
+            fill_rate_name("queue_depth"),
+            "queue_depth_fill_rate_per_hour"
+        );
+    }
+
+    fn member(metric: &str, value: f64, expected: f64, rate: Option<f64>) -> Anomaly {
+        let now = ooda_core::clock::from_millis(1_767_571_200_000);
+        Anomaly {
+            series: SeriesKey::new(metric, Labels::new().with("host", "web-1")),
+            time: now,
+            value,
+            expected,
+            score: 3.0,
+            severity: Severity::Warning,
+            kind: AlertKind::Forecast,
+            explanation: String::new(),
+            forecast: rate.map(|rate_per_hour| Forecast {
+                limit: Some(100.0),
+                saturation: Some(Saturation {
+                    at: now,
+                    earliest: now,
+                    latest: now,
+                    rate_per_hour,
+                }),
+                note: String::new(),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_forecast_member_brings_its_fill_rate_as_a_growth_signal() {
+        let now = ooda_core::clock::from_millis(1_767_571_200_000);
+        let alert = Alert {
+            id: AlertId::new(),
+            fingerprint: "f".into(),
+            host: Some("web-1".into()),
+            kind: AlertKind::Forecast,
+            severity: Severity::Warning,
+            state: AlertState::Firing,
+            summary: String::new(),
+            probable_cause: None,
+            members: vec![
+                member("memory_used_percent", 91.0, 70.0, Some(2.5)),
+                member("filesystem_free_percent", 9.0, 30.0, Some(-1.5)),
+                member("cpu_busy_percent", 90.0, 40.0, None),
+            ],
+            labels: Default::default(),
+            opened_at: now,
+            updated_at: now,
+            enrichment: vec![],
+        };
+        let mut evidence = crate::evidence::Evidence::default();
+        for item in alert_evidence(&alert) {
+            evidence.push(item);
+        }
+        let catalogue = Catalogue::embedded().unwrap();
+        let signals = crate::reasoner::builtin::signals(&catalogue, &evidence);
+        for expected in [
+            "metric.memory_used.high",
+            "metric.memory_growth.high",
+            "metric.disk_used.high",
+            "metric.disk_growth.high",
+            "metric.cpu_used.high",
+        ] {
+            assert!(
+                signals.observed.contains_key(expected),
+                "{expected} missing from {:?}",
+                signals.observed.keys().collect::<Vec<_>>()
+            );
+        }
+        // A fill rate is not a level: it never reads as the level's signal on its own.
+        assert!(catalogue
+            .metric_signals("memory_fill_rate_per_hour", 2.5, f64::MIN, 0.0)
+            .iter()
+            .all(|s| *s == "metric.memory_growth.high"));
     }
 }

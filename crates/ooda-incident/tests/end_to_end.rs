@@ -433,6 +433,24 @@ async fn low_confidence_escalates_with_the_report_and_takes_no_action() {
     .await;
     let report: Report = f.responder.register.doc(id, "report").unwrap().unwrap();
     assert!(report.confidence < 0.65, "confidence {}", report.confidence);
+    // Below the band, it first waits for the evidence to develop: the on-call hears at once
+    // that ooda is still looking, then it looks again every 5 minutes, three times.
+    assert_eq!(state(&f, id), IncidentState::Investigating);
+    assert_eq!(f.inbox.kinds(), vec!["investigating".to_owned()]);
+    assert!(
+        f.responder.relook().await.unwrap().is_empty(),
+        "not due yet"
+    );
+    for look in 1..=3 {
+        f.clock.advance(Duration::from_secs(5 * 60));
+        let changed = f.responder.relook().await.unwrap();
+        if look < 3 {
+            assert!(changed.is_empty(), "look {look}: {changed:?}");
+            assert_eq!(state(&f, id), IncidentState::Investigating);
+        } else {
+            assert_eq!(changed, vec![(id, IncidentState::Escalated)]);
+        }
+    }
     assert_eq!(state(&f, id), IncidentState::Escalated);
     let result: IncidentResult = f.responder.register.doc(id, "result").unwrap().unwrap();
     assert!(result.actions_taken.is_empty());
@@ -445,9 +463,9 @@ async fn low_confidence_escalates_with_the_report_and_takes_no_action() {
         !audit.iter().any(|k| k == "intent"),
         "no action reached the gate: {audit:?}"
     );
-    let text = &f.inbox.0.lock().unwrap()[0].text;
+    let text = &f.inbox.0.lock().unwrap()[1].text;
     assert!(
-        text.contains("below 0.65") && text.contains("## Hypotheses"),
+        text.contains("below 0.65 after 4 looks") && text.contains("## Hypotheses"),
         "{text}"
     );
 }
@@ -740,11 +758,8 @@ async fn a_forecast_alert_gets_the_disk_cleaned_before_it_saturates() {
         )
         .unwrap();
     }
-    std::fs::write(
-        f.root.join("fill_rate"),
-        saturation.rate_per_hour.to_string(),
-    )
-    .unwrap();
+    // No fill rate from the metrics probe here: the forecast member's own trend is the evidence
+    // that the disk is filling (it used to take the probe's rate to reach the act band).
     alert.labels.extend([
         ("service".to_owned(), "app".to_owned()),
         ("clean_path".to_owned(), f.scratch.display().to_string()),
@@ -771,8 +786,7 @@ async fn a_forecast_alert_gets_the_disk_cleaned_before_it_saturates() {
         "cleaned {lead_hours:.1} h before saturation"
     );
     assert!(f.gate.approvals().list().unwrap().is_empty());
-    // The writer's scratch data is gone and it stopped: the fill rate is back in band.
-    std::fs::remove_file(f.root.join("fill_rate")).unwrap();
+    // The writer's scratch data is gone and it stopped.
     let mut changed = vec![];
     for _ in 0..10 {
         f.clock.advance(Duration::from_secs(60));

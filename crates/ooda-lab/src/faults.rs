@@ -19,15 +19,19 @@ pub enum FaultKind {
     CpuRunaway,
     /// A failing NIC drops a few packets, then many.
     NicErrors,
+    /// The service crashes on start and systemd restarts it over and over (a bad state file, a
+    /// poisoned cache): no warning; a restart with a clean start clears it.
+    CrashLoop,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 5] = [
+    pub const ALL: [FaultKind; 6] = [
         FaultKind::DiskFull,
         FaultKind::MemoryLeak,
         FaultKind::StorageController,
         FaultKind::CpuRunaway,
         FaultKind::NicErrors,
+        FaultKind::CrashLoop,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -37,6 +41,7 @@ impl FaultKind {
             FaultKind::StorageController => "storage_controller",
             FaultKind::CpuRunaway => "cpu_runaway",
             FaultKind::NicErrors => "nic_errors",
+            FaultKind::CrashLoop => "crash_loop",
         }
     }
 
@@ -48,6 +53,7 @@ impl FaultKind {
             FaultKind::StorageController => 60,
             FaultKind::CpuRunaway => 0,
             FaultKind::NicErrors => 40,
+            FaultKind::CrashLoop => 0,
         }
     }
 
@@ -59,6 +65,7 @@ impl FaultKind {
             FaultKind::StorageController => 30,
             FaultKind::CpuRunaway => 45,
             FaultKind::NicErrors => 30,
+            FaultKind::CrashLoop => 40,
         }
     }
 }
@@ -140,6 +147,13 @@ impl Fault {
                 v[CPU] = 99.0;
                 v[LOAD] *= 4.0;
                 v[LATENCY] *= 2.0;
+            }
+            FaultKind::CrashLoop => {
+                // The service is down most of the time: requests queue in the load balancer's
+                // retries (latency up), the host itself goes quiet.
+                v[CPU] *= 0.4;
+                v[LOAD] *= 0.5;
+                v[LATENCY] *= 3.5;
             }
             FaultKind::NicErrors => {
                 if impact {

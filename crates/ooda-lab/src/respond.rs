@@ -137,8 +137,6 @@ impl Pillars {
         // The lab measures what ooda does when it is allowed to act (L4 unless the scenario
         // says otherwise); the shipped default, L2, takes no action at all.
         config.autonomy.default = autonomy;
-        // The lab measures what ooda does when it may act: L4 (the shipped default is L2).
-        config.autonomy.default = ooda_govern::autonomy::Level::Autonomous;
         for name in APPROVERS {
             config
                 .approvals
@@ -263,28 +261,28 @@ impl Pillars {
                         closed_by: None,
                     });
                     let i = self.incidents.len() - 1;
-                    if let Ok(Some(report)) = self.responder.register.doc::<Report>(id, "report") {
-                        if std::env::var_os("OODA_LAB_TRACE").is_some() {
-                            let top: Vec<String> = report
-                                .hypotheses
-                                .iter()
-                                .take(3)
-                                .map(|h| format!("{}={:.2}", h.cause, h.confidence))
-                                .collect();
-                            eprintln!(
-                                "lab trace: host-{:03} report {:?} {:.2} {top:?}",
-                                host + 1,
-                                report.root_cause,
-                                report.confidence
-                            );
-                        }
-                        self.incidents[i].root_cause = report.root_cause;
-                        self.incidents[i].confidence = Some(report.confidence);
-                    }
+                    self.read_report(i);
                     self.refresh(i, t);
                 }
                 Ok(_) => {}
                 Err(e) => self.errors.push(format!("alert on host {host}: {e}")),
+            }
+        }
+        if self
+            .incidents
+            .iter()
+            .any(|i| i.state == IncidentState::Investigating)
+        {
+            match self.runtime.block_on(self.responder.relook()) {
+                Ok(changed) => {
+                    for (id, _) in changed {
+                        if let Some(&i) = self.by_id.get(&id) {
+                            self.read_report(i);
+                            self.refresh(i, t);
+                        }
+                    }
+                }
+                Err(e) => self.errors.push(format!("relook: {e}")),
             }
         }
         if self
@@ -310,6 +308,40 @@ impl Pillars {
         }
         for i in self.waiting(IncidentState::Escalated, due) {
             self.take_over(i, t);
+        }
+    }
+
+    /// The incident's latest diagnosis (a second look replaces the first).
+    fn read_report(&mut self, i: usize) {
+        let id = self.incidents[i].id;
+        if let Ok(Some(report)) = self.responder.register.doc::<Report>(id, "report") {
+            if std::env::var_os("OODA_LAB_TRACE").is_some() {
+                let top: Vec<String> = report
+                    .hypotheses
+                    .iter()
+                    .take(3)
+                    .map(|h| format!("{}={:.2}", h.cause, h.confidence))
+                    .collect();
+                let seen: Vec<String> = report
+                    .hypotheses
+                    .first()
+                    .map(|h| {
+                        h.contributions
+                            .iter()
+                            .filter(|c| c.signal != "prior")
+                            .map(|c| format!("{}×{}", c.signal, c.ratio))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                eprintln!(
+                    "lab trace: {} report {:?} {:.2} {top:?} {seen:?}",
+                    crate::fleet::host_name(self.incidents[i].host),
+                    report.root_cause,
+                    report.confidence
+                );
+            }
+            self.incidents[i].root_cause = report.root_cause;
+            self.incidents[i].confidence = Some(report.confidence);
         }
     }
 

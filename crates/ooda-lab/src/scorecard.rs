@@ -151,6 +151,7 @@ pub fn cause_of(kind: FaultKind) -> &'static str {
         FaultKind::StorageController => "storage_degradation",
         FaultKind::CpuRunaway => "runaway_cpu",
         FaultKind::NicErrors => "nic_errors",
+        FaultKind::CrashLoop => "crash_loop",
     }
 }
 

@@ -3,19 +3,20 @@
 //! leak, a clean-up frees the disk). It never decides anything: the Gate does, and every action
 //! it runs is recorded so the scorecard can check the Gate's promises from the outside.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use ooda_core::{ActionId, ActionKind, ActionRequest, Alert, AlertId, IncidentId};
 use ooda_govern::{Actuator, ActuatorError, ActuatorStatus, ExecutionToken};
 use ooda_incident::evidence::{
-    CmdbRecord, LogTemplate, MetricReading, Observation, Probe, ProbeFuture, ProbeQuery,
+    fill_rate_reading, CmdbRecord, LogTemplate, MetricReading, Observation, Probe, ProbeFuture,
+    ProbeQuery,
 };
 use ooda_incident::responder::SignalSource;
 use ooda_incident::Incident;
 
 use crate::faults::{Fault, FaultKind};
-use crate::fleet::{host_index, Class, METRICS};
+use crate::fleet::{host_index, Class, FS_FREE, MEMORY, METRICS};
 use crate::rng::Rng;
 
 /// One member of a firing alert: metric, value, expected.
@@ -54,6 +55,9 @@ pub struct WorldState {
     pub now_ms: i64,
     /// Current row per host (fleet order).
     pub values: Vec<[f64; 7]>,
+    /// The last hour of memory and filesystem usage per host `(ms, memory used %, fs used %)`,
+    /// for the probes' fill rates (what `deriv(x[1h])` answers from Prometheus).
+    history: Vec<VecDeque<(i64, f64, f64)>>,
     /// Members of the alerts open on each host: metric → (value, expected). What the monitor
     /// finds wrong right now; the probes' bands come from it, as the agent's live view does.
     pub firing: Vec<BTreeMap<AlertId, Vec<Member>>>,
@@ -90,6 +94,12 @@ impl WorldState {
     /// Records this step's rows (called once per step by the run loop).
     pub fn record(&mut self, host: usize, row: [f64; 7]) {
         self.values[host] = row;
+        let now = self.now_ms;
+        let history = &mut self.history[host];
+        while history.front().is_some_and(|(t, _, _)| now - t > 3_600_000) {
+            history.pop_front();
+        }
+        history.push_back((now, row[MEMORY], 100.0 - row[FS_FREE]));
     }
 
     /// Follows the monitor's alerts: open and updated ones fire, resolved ones stop.
@@ -120,8 +130,8 @@ impl WorldState {
         }
     }
 
-    /// The host's current values; series the monitor finds wrong carry the band it expected
-    /// (their value lies outside it), the others read as in band, as the agent's live view does.
+    /// The host's current values; series the monitor finds wrong carry the band it expected,
+    /// the others read as in band, as the agent's live view does.
     /// `disk_io_busy_percent` is reported under node_exporter's name for the same quantity.
     fn readings(&self, host: usize) -> Vec<MetricReading> {
         let mut expected: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
@@ -136,9 +146,12 @@ impl WorldState {
             .enumerate()
             .map(|(i, name)| {
                 let value = values[i];
+                // The band edge is what the detector expected when it fired; the value is today's,
+                // so a series back where it should be reads in band (as the agent's live
+                // metrics probe does).
                 let (low, high) = match expected.get(name) {
-                    Some((v, exp)) if v > exp => (f64::MIN, exp.min(value - 1e-9)),
-                    Some((_, exp)) => (exp.max(value + 1e-9), f64::MAX),
+                    Some((v, exp)) if v > exp => (f64::MIN, *exp),
+                    Some((_, exp)) => (*exp, f64::MAX),
                     None => (f64::MIN, f64::MAX),
                 };
                 let metric = if *name == "disk_io_busy_percent" {
@@ -154,7 +167,37 @@ impl WorldState {
                 }
                 .in_catalogue_terms()
             })
+            .chain(std::iter::once(self.restarts(host)))
+            .chain(self.fill_rates(host))
             .collect()
+    }
+
+    /// Fill rates of the host's memory and filesystem over the last hour.
+    fn fill_rates(&self, host: usize) -> impl Iterator<Item = MetricReading> {
+        let history = &self.history[host];
+        let memory: Vec<(i64, f64)> = history.iter().map(|(t, m, _)| (*t, *m)).collect();
+        let fs: Vec<(i64, f64)> = history.iter().map(|(t, _, f)| (*t, *f)).collect();
+        [
+            fill_rate_reading("memory_used_percent", &memory),
+            fill_rate_reading("filesystem_used_percent", &fs),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    /// The service's restarts over the last ten minutes, as a probe reads systemd's counter
+    /// (node-exporter's `node_systemd_service_restart_total`). The monitor does not watch it (a
+    /// counter of rare events has no useful baseline); more than three in ten minutes is a loop.
+    fn restarts(&self, host: usize) -> MetricReading {
+        let looping = self
+            .live_fault(host)
+            .is_some_and(|i| self.faults[i].kind == FaultKind::CrashLoop);
+        MetricReading {
+            metric: "unit_restarts_10m".to_owned(),
+            value: if looping { 20.0 } else { 0.0 },
+            low: f64::MIN,
+            high: 3.0,
+        }
     }
 
     /// What the host's logs say now: the fault's own messages, counted over the last minutes.
@@ -184,6 +227,16 @@ impl WorldState {
                 minutes_in,
             )],
             (FaultKind::NicErrors, true) => vec![line("eth0: NIC Link is Down", 3)],
+            (FaultKind::CrashLoop, _) => vec![
+                line(
+                    "app.service: Main process exited, code=dumped, status=11/SEGV",
+                    minutes_in * 2,
+                ),
+                line(
+                    "app.service: Start request repeated too quickly.",
+                    minutes_in / 5,
+                ),
+            ],
             _ => Vec::new(),
         }
     }
@@ -206,6 +259,7 @@ impl World {
         Self(Arc::new(Mutex::new(WorldState {
             now_ms: 0,
             values: vec![[0.0; 7]; hosts],
+            history: vec![VecDeque::new(); hosts],
             firing: vec![BTreeMap::new(); hosts],
             classes,
             faults,
@@ -319,14 +373,20 @@ impl SignalSource for World {
 #[derive(Debug, Clone)]
 pub struct LabActuator(pub World);
 
-/// Which fault an action ends.
-fn fixes(kind: ActionKind) -> Option<FaultKind> {
-    match kind {
-        ActionKind::RestartService => Some(FaultKind::MemoryLeak),
-        ActionKind::KillProcess => Some(FaultKind::CpuRunaway),
-        ActionKind::CleanPath | ActionKind::RotateLogs => Some(FaultKind::DiskFull),
-        _ => None,
-    }
+/// Whether an action ends a fault of this kind.
+fn fixes(action: ActionKind, fault: FaultKind) -> bool {
+    matches!(
+        (action, fault),
+        (
+            ActionKind::RestartService,
+            FaultKind::MemoryLeak | FaultKind::CrashLoop
+        ) | (ActionKind::RollbackDeploy, FaultKind::CrashLoop)
+            | (ActionKind::KillProcess, FaultKind::CpuRunaway)
+            | (
+                ActionKind::CleanPath | ActionKind::RotateLogs,
+                FaultKind::DiskFull
+            )
+    )
 }
 
 impl Actuator for LabActuator {
@@ -346,7 +406,7 @@ impl Actuator for LabActuator {
             Some(_) if failed => Err(format!("lab: simulated {kind} failure")),
             Some(h) => {
                 let live = world.live_fault(h).map(|i| world.faults[i].kind);
-                if live.is_some() && live == fixes(kind) {
+                if live.is_some_and(|fault| fixes(kind, fault)) {
                     fixed = world.clear(h, Fixer::Ooda);
                 }
                 Ok(match kind {

@@ -196,7 +196,7 @@ fn local_config(incident: &IncidentConfig) -> LocalConfig {
 }
 
 /// The incident consumer: alert events in; on every tick, verification, decided approvals,
-/// the kill switch going off, expired approvals.
+/// the kill switch going off, expired approvals, and second looks at low-confidence diagnoses.
 pub async fn run(
     mut subscription: ooda_bus::memory::MemorySubscription,
     stage: IncidentStage,
@@ -237,6 +237,15 @@ pub async fn run(
                 let ticked = tokio::task::spawn_blocking(move || tick_once(&responder, &gate)).await;
                 if let Err(error) = ticked {
                     tracing::error!(%error, "incident tick task failed");
+                }
+                // Low-confidence diagnoses due for another look (probes are async).
+                match stage.responder.relook().await {
+                    Ok(changed) => {
+                        for (id, state) in changed {
+                            tracing::info!(incident = %id, %state, "incident decided on a second look");
+                        }
+                    }
+                    Err(error) => tracing::error!(%error, "looking again at incidents failed"),
                 }
             }
         }

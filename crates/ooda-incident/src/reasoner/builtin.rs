@@ -2,7 +2,14 @@
 //! against the evidence, no network.
 //!
 //! For cause c: `score(c) = ln prior(c) + Σ ln LR(signal | c)` over the signals observed (from
-//! `supports`) and the expected signals looked for and not found (from `expects`). Confidences are
+//! `supports`), the expected signals looked for and not found (from `expects`), and every observed
+//! *symptom* (a metric, log or topology signal) the cause does not list at all, which costs it the
+//! "unexplained" ratio: a cause that cannot produce what is going wrong is less likely than one
+//! that can. Without that term a cause with no evidence either way kept its whole prior against a
+//! cause that explains the alert, so a lone clear signal (a filling disk) never reached the act
+//! band however unambiguous it was. Context signals (CMDB class, deploys, maintenance) are not
+//! symptoms and never cost anything, nor do generic symptoms nearly every fault produces (slow
+//! responses: `generic = true` in the catalogue). Confidences are
 //! a softmax over the scores of all causes plus an "unknown cause" that takes the remaining prior
 //! mass and no evidence, divided by a temperature fitted on labelled scenarios
 //! ([`crate::calibration`]). Every term is kept as a [`Contribution`] so a person can check the
@@ -18,10 +25,20 @@ use crate::reasoner::{
 
 /// The temperature measured by `calibration::tests::fit_and_report` on the generated scenarios
 /// (see BENCHMARKS.md, "Incident response").
-pub const DEFAULT_TEMPERATURE: f64 = 1.0;
+pub const DEFAULT_TEMPERATURE: f64 = 1.1;
 
 /// The prior weight of "a cause the catalogue does not know", fitted with the temperature.
-pub const DEFAULT_UNKNOWN_PRIOR: f64 = 0.1;
+pub const DEFAULT_UNKNOWN_PRIOR: f64 = 0.05;
+
+/// The ratio an observed symptom costs a cause that does not list it, fitted with the
+/// temperature. In theory it is P(symptom | an unrelated cause) / P(symptom): well below 1 for a
+/// symptom few causes produce.
+pub const DEFAULT_UNEXPLAINED: f64 = 0.5;
+
+/// Whether a signal is a symptom (something going wrong) rather than context.
+pub fn is_symptom(signal: &str) -> bool {
+    signal.starts_with("metric.") || signal.starts_with("log.") || signal.starts_with("topology.")
+}
 
 /// How many hypotheses a report keeps.
 const KEEP: usize = 5;
@@ -150,6 +167,7 @@ pub struct BuiltinReasoner {
     catalogue: Catalogue,
     temperature: f64,
     unknown_prior: f64,
+    unexplained: f64,
 }
 
 impl BuiltinReasoner {
@@ -158,7 +176,16 @@ impl BuiltinReasoner {
             catalogue,
             temperature: DEFAULT_TEMPERATURE,
             unknown_prior: DEFAULT_UNKNOWN_PRIOR,
+            unexplained: DEFAULT_UNEXPLAINED,
         }
+    }
+
+    /// The ratio for an observed symptom a cause does not list (1 turns the term off).
+    pub fn with_unexplained(mut self, ratio: f64) -> Self {
+        if ratio.is_finite() && ratio > 0.0 && ratio <= 1.0 {
+            self.unexplained = ratio;
+        }
+        self
     }
 
     pub fn with_unknown_prior(mut self, prior: f64) -> Self {
@@ -206,6 +233,22 @@ impl BuiltinReasoner {
                         &mut contradicting
                     };
                     side.extend(refs.iter().cloned());
+                }
+            }
+            if self.unexplained < 1.0 {
+                for (signal, refs) in &signals.observed {
+                    if is_symptom(signal)
+                        && !cause.supports.contains_key(signal)
+                        && !self.catalogue.is_generic(signal)
+                    {
+                        contributions.push(Contribution {
+                            signal: signal.clone(),
+                            observed: true,
+                            ratio: self.unexplained,
+                            evidence: refs.clone(),
+                        });
+                        contradicting.extend(refs.iter().cloned());
+                    }
                 }
             }
             for (signal, ratio) in &cause.expects {
@@ -424,6 +467,66 @@ mod tests {
         assert!(!inode.contradicting.is_empty());
         let total: f64 = ranked.iter().map(|h| h.confidence).sum();
         assert!(total <= 1.0 + 1e-9);
+    }
+
+    #[test]
+    fn a_cause_that_cannot_produce_the_symptom_pays_for_it_context_does_not() {
+        let r = reasoner();
+        // Memory climbing is all there is; nothing else was looked at.
+        let s = Signals::from_names(
+            &["metric.memory_used.high", "cmdb.class.web"],
+            &["metric.memory_used.high", "cmdb.class.web"],
+        );
+        let ranked = r.rank(&s, &[]);
+        assert_eq!(ranked[0].cause, "memory_leak");
+        let unexplained = |cause: &str| {
+            ranked
+                .iter()
+                .find(|h| h.cause == cause)
+                .unwrap()
+                .contributions
+                .iter()
+                .filter(|c| c.ratio == DEFAULT_UNEXPLAINED)
+                .map(|c| c.signal.clone())
+                .collect::<Vec<_>>()
+        };
+        // Crash loops do not fill memory: the symptom costs it, the CMDB class does not.
+        assert_eq!(unexplained("crash_loop"), vec!["metric.memory_used.high"]);
+        assert!(unexplained("memory_leak").is_empty());
+        // The same evidence with the term off leaves more mass on causes nothing speaks to.
+        let off = r.clone().with_unexplained(1.0).rank(&s, &[]);
+        assert!(ranked[0].confidence > off[0].confidence + 0.05);
+        // Signals nobody explains still end in "unknown": every cause pays, unknown does not.
+        let odd = Signals::from_names(
+            &[
+                "metric.clock_offset.high",
+                "metric.queue_depth.high",
+                "metric.cert_expiry.low",
+            ],
+            &[],
+        );
+        assert!(r.rank(&odd, &[])[0].confidence < 0.65);
+    }
+
+    #[test]
+    fn a_fill_rate_from_the_forecaster_names_a_leak_apart_from_a_busy_hour() {
+        let r = reasoner();
+        let level_only = Signals::from_names(&["metric.memory_used.high"], &[]);
+        let growing = Signals::from_names(
+            &["metric.memory_used.high", "metric.memory_growth.high"],
+            &[],
+        );
+        let a = r.rank(&level_only, &[]);
+        let b = r.rank(&growing, &[]);
+        assert_eq!(b[0].cause, "memory_leak");
+        assert!(b[0].confidence > a[0].confidence);
+        // Swap thrashing also shows high memory but never a steady climb to full.
+        let swap = |h: &[Hypothesis]| {
+            h.iter()
+                .find(|x| x.cause == "swap_thrashing")
+                .map_or(0.0, |x| x.confidence)
+        };
+        assert!(swap(&b) < swap(&a));
     }
 
     #[test]
