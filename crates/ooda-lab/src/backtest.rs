@@ -46,6 +46,45 @@ pub struct HostSeries {
     pub rows: Vec<Vec<Option<f64>>>,
 }
 
+/// Feeds each monitor its host's warm-up rows, moved on the clock to end before the replay.
+fn warm_up(monitors: &mut [HostMonitor], warmup: &[HostSeries], hosts: &[HostSeries]) {
+    let replay_start = hosts.iter().filter_map(|h| h.times.first()).min().copied();
+    let warmup_end = warmup.iter().filter_map(|h| h.times.last()).max().copied();
+    let (Some(replay_start), Some(warmup_end)) = (replay_start, warmup_end) else {
+        return;
+    };
+    // One step of the warm-up's own spacing between its last row and the first replayed one.
+    let step = warmup
+        .iter()
+        .filter_map(|h| Some(h.times.get(1)? - h.times.first()?))
+        .filter(|d| *d > 0)
+        .min()
+        .unwrap_or(1);
+    let shift = if warmup_end < replay_start {
+        0
+    } else {
+        replay_start.saturating_sub(step).saturating_sub(warmup_end)
+    };
+    for (monitor, host) in monitors.iter_mut().zip(hosts) {
+        let Some(history) = warmup.iter().find(|w| w.host == host.host) else {
+            continue;
+        };
+        // The monitor's series order, from the warm-up's columns by name (absent: missing).
+        let columns: Vec<Option<usize>> = host
+            .metrics
+            .iter()
+            .map(|m| history.metrics.iter().position(|w| w == m))
+            .collect();
+        let mut row = vec![None; columns.len()];
+        for (t, values) in history.times.iter().zip(&history.rows) {
+            for (slot, column) in row.iter_mut().zip(&columns) {
+                *slot = column.and_then(|c| values.get(c).copied().flatten());
+            }
+            monitor.observe_row(t.saturating_add(shift), &row);
+        }
+    }
+}
+
 /// What ooda would have done with one alert.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ShadowAlert {
@@ -288,8 +327,23 @@ pub fn replay(
     config: &MonitorConfig,
     progress: Progress<'_>,
 ) -> Result<Backtest, BacktestError> {
+    replay_warmed(&[], hosts, config, progress)
+}
+
+/// [`replay`] after each host's monitor has learned its `warmup` history first (the train part of
+/// a dataset split, matched to the replayed hosts by host name and to their series by name).
+/// Warm-up rows teach the baselines, relations and forecasters only: they raise no alert and
+/// count in no figure. A warm-up that does not end before the replay starts (two CSVs that both
+/// count rows from 0) is moved back on the clock to end one step before it, so the replayed
+/// times, and the alert times reported, stay those of the file.
+pub fn replay_warmed(
+    warmup: &[HostSeries],
+    hosts: &[HostSeries],
+    config: &MonitorConfig,
+    progress: Progress<'_>,
+) -> Result<Backtest, BacktestError> {
     let mut config = config.clone();
-    for h in hosts {
+    for h in warmup.iter().chain(hosts) {
         for name in &h.metrics {
             let class = if name.starts_with("load") {
                 MetricClass::Load
@@ -305,6 +359,7 @@ pub fn replay(
         .iter()
         .map(|h| HostMonitor::new(h.host.clone(), h.metrics.clone(), &config))
         .collect();
+    warm_up(&mut monitors, warmup, hosts);
     let mut cursors = vec![0usize; hosts.len()];
     let mut fusion = Fusion::new(&config);
     let dedup = MemoryDedup::new();
@@ -515,6 +570,32 @@ mod tests {
             e.to_string().contains("line 3") && e.to_string().contains("m0"),
             "{e}"
         );
+    }
+
+    /// A steady CSV of `rows` rows counted from 0, with `spike` at row `at`.
+    fn steady(rows: usize, at: usize, spike: f64) -> HostSeries {
+        let mut text = String::from("t,m0\n");
+        for i in 0..rows {
+            let v = if i == at {
+                spike
+            } else {
+                10.0 + (i % 7) as f64 * 0.1
+            };
+            text.push_str(&format!("{i},{v}\n"));
+        }
+        parse_csv("s.csv", "s", &text, Duration::from_secs(300)).unwrap()
+    }
+
+    #[test]
+    fn warm_up_rows_teach_the_monitor_but_raise_and_count_nothing() {
+        let config = MonitorConfig::default();
+        // The warm-up has a wild spike; both files count rows from 0.
+        let warmup = steady(2_000, 1_000, 10_000.0);
+        let replayed = steady(500, usize::MAX, 0.0);
+        let result = replay_warmed(&[warmup], &[replayed], &config, &mut |_, _| {}).unwrap();
+        assert_eq!(result.samples, 500);
+        assert!(result.alerts.is_empty(), "{:?}", result.alerts);
+        assert_eq!(result.raw_anomalies, 0);
     }
 
     #[test]

@@ -55,6 +55,10 @@ pub struct BacktestArgs {
     /// Print the result as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// History to learn before the replay, read like FILE (the train part of a train/test
+    /// split): it warms the baselines and raises no alert.
+    #[arg(long, value_name = "FILE")]
+    pub warmup: Option<PathBuf>,
 }
 
 fn progress_bar(what: &str) -> indicatif::ProgressBar {
@@ -73,16 +77,21 @@ fn progress_bar(what: &str) -> indicatif::ProgressBar {
     bar
 }
 
-fn backtest(args: BacktestArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+/// Reads a dump for `lab backtest`: `.json` as a Prometheus export, anything else as a CSV of one
+/// host (named by `--host`, else by the replayed file's stem, so a warm-up file matches it).
+fn read_dump(
+    path: &std::path::Path,
+    args: &BacktestArgs,
+) -> anyhow::Result<Result<Vec<ooda_lab::backtest::HostSeries>, ooda_lab::backtest::BacktestError>>
+{
     use ooda_lab::backtest;
-    let text = std::fs::read_to_string(&args.file)
-        .with_context(|| format!("reading {}", args.file.display()))?;
-    let name = args.file.display().to_string();
-    let is_json = args
-        .file
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let name = path.display().to_string();
+    let is_json = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let parsed = if is_json {
+    Ok(if is_json {
         backtest::parse_prometheus(&name, &text)
     } else {
         let host = args.host.clone().unwrap_or_else(|| {
@@ -97,17 +106,26 @@ fn backtest(args: BacktestArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode>
             std::time::Duration::from_secs(args.index_step_secs.max(1)),
         )
         .map(|h| vec![h])
-    };
-    let hosts = match parsed {
-        Ok(h) => h,
-        Err(e) => {
-            eprintln!("✖ {e}");
-            return Ok(ExitCode::from(2));
+    })
+}
+
+fn backtest(args: BacktestArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    use ooda_lab::backtest;
+    let mut dumps = Vec::new();
+    for path in std::iter::once(&args.file).chain(&args.warmup) {
+        match read_dump(path, &args)? {
+            Ok(h) => dumps.push(h),
+            Err(e) => {
+                eprintln!("✖ {e}");
+                return Ok(ExitCode::from(2));
+            }
         }
-    };
+    }
+    let warmup = dumps.split_off(1).into_iter().flatten().collect::<Vec<_>>();
+    let hosts = dumps.into_iter().flatten().collect::<Vec<_>>();
     let config = super::config::load(global)?.monitor;
     let bar = progress_bar("replaying");
-    let result = backtest::replay(&hosts, &config, &mut |done, total| {
+    let result = backtest::replay_warmed(&warmup, &hosts, &config, &mut |done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })?;
