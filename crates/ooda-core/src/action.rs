@@ -255,6 +255,11 @@ pub struct ActionRequest {
     /// twice; when absent the gate derives one from the action id.
     #[serde(default)]
     pub idempotency_key: Option<String>,
+    /// This request undoes an earlier change (a patch rolled back to the previous version).
+    /// Policy can tell a revert from the change itself: a rollback must be able to run while
+    /// the incident the change caused is still open.
+    #[serde(default)]
+    pub revert: bool,
 }
 
 impl ActionRequest {

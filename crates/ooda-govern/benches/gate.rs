@@ -47,6 +47,7 @@ fn request(n: u128) -> ActionRequest {
         requested_by: Principal::Agent("bench".into()),
         reason: "benchmark".into(),
         idempotency_key: None,
+        revert: false,
     }
 }
 
@@ -120,6 +121,7 @@ fn bench_gate(c: &mut Criterion) {
         has_incident: true,
         in_maintenance_window: true,
         active_incidents: 0,
+        reverting: false,
         holding: StaticFacts::all_clear().holding,
         now: ooda_core::clock::from_millis(1_700_000_000_000),
     };

@@ -375,6 +375,7 @@ mod tests {
             requested_by: by,
             reason: "test".into(),
             idempotency_key: None,
+            revert: false,
         }
     }
 

@@ -438,6 +438,7 @@ impl Gate {
                 .facts
                 .active_incidents(&request.host.name)
                 .map_err(Self::internal)?,
+            reverting: request.revert,
             holding,
             now,
         })

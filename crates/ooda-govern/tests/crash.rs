@@ -111,6 +111,7 @@ fn step_request(step: usize) -> ActionRequest {
         requested_by: Principal::Agent("script".into()),
         reason: "crash test".into(),
         idempotency_key: Some(format!("step-{step}")),
+        revert: false,
     }
 }
 

@@ -61,6 +61,7 @@ fn request(version: &str, key: &str) -> ActionRequest {
         requested_by: Principal::Agent("patch".into()),
         reason: "check-mode patch against localhost".into(),
         idempotency_key: Some(key.into()),
+        revert: false,
     }
 }
 

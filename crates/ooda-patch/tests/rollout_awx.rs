@@ -146,6 +146,7 @@ fn template_request(template: &str) -> ActionRequest {
         requested_by: Principal::Agent("patch".into()),
         reason: "test".into(),
         idempotency_key: None,
+        revert: false,
     }
 }
 

@@ -150,6 +150,7 @@ fn request(action: Action, class: &str, confidence: f64) -> ActionRequest {
         requested_by: Principal::Agent("incident".into()),
         reason: "nginx is down".into(),
         idempotency_key: None,
+        revert: false,
     }
 }
 

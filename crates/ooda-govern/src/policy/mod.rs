@@ -35,6 +35,8 @@ pub struct PolicyInput {
     pub has_incident: bool,
     pub in_maintenance_window: bool,
     pub active_incidents: u32,
+    /// The request undoes an earlier change (see `ActionRequest::revert`).
+    pub reverting: bool,
     /// The catalogue preconditions that hold.
     pub holding: BTreeSet<Precondition>,
     pub now: Timestamp,
@@ -286,6 +288,7 @@ fn context_facts(input: &PolicyInput) -> serde_json::Value {
         "has_incident": input.has_incident,
         "in_maintenance_window": input.in_maintenance_window,
         "active_incidents": i64::from(input.active_incidents),
+        "reverting": input.reverting,
         "hour": i64::from(input.now.hour()),
         "weekday": i64::from(input.now.weekday().number_from_monday()),
         "replication_healthy": input.holding.contains(&Precondition::ReplicationHealthy),

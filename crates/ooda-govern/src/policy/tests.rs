@@ -13,6 +13,7 @@ fn input(kind: ActionKind, class: &str, confidence: f64) -> PolicyInput {
         has_incident: true,
         in_maintenance_window: true,
         active_incidents: 0,
+        reverting: false,
         holding: StaticFacts::all_clear().holding,
         now: ooda_core::clock::from_millis(1_700_000_000_000),
     }
@@ -86,6 +87,13 @@ fn patches_only_in_window_and_never_during_an_incident() {
     let mut busy = input(ActionKind::ApplyPatch, "web", 0.99);
     busy.active_incidents = 1;
     assert_eq!(e.evaluate(&busy).autonomy, Autonomy::Deny);
+    // The rollback of a patch that broke the host may run while the incident it caused is open,
+    // still only inside the window.
+    let mut revert = busy.clone();
+    revert.reverting = true;
+    assert_eq!(e.evaluate(&revert).autonomy, Autonomy::Alone);
+    revert.in_maintenance_window = false;
+    assert_eq!(e.evaluate(&revert).autonomy, Autonomy::Deny);
     assert_eq!(
         e.evaluate(&input(ActionKind::ApplyPatch, "web", 0.99))
             .autonomy,

@@ -85,6 +85,7 @@ impl Engine<'_> {
             requested_by: Principal::Agent("incident".into()),
             reason: ctx.reason.clone(),
             idempotency_key: Some(key),
+            revert: false,
         }
     }
 

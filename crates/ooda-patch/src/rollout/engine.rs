@@ -976,6 +976,7 @@ impl RolloutEngine {
             requested_by: Principal::Agent(AGENT.to_owned()),
             reason,
             idempotency_key: Some(key),
+            revert: what == "roll back",
         }
     }
 

@@ -57,6 +57,9 @@ pub struct ExplainArgs {
     /// Open incidents on the host.
     #[arg(long, default_value_t = 0)]
     active_incidents: u32,
+    /// The request rolls back an earlier change (a patch reverted to the previous version).
+    #[arg(long)]
+    reverting: bool,
     /// A catalogue precondition that does NOT hold (replication_healthy, path_allowlisted,
     /// template_approved, previous_release_available, host_drained); repeatable.
     #[arg(long = "failing")]
@@ -209,6 +212,7 @@ fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         requested_by: principal.clone(),
         reason: "ooda policy explain".into(),
         idempotency_key: None,
+        revert: args.reverting,
     };
     let hard = failing.iter().find(|p| {
         matches!(
@@ -224,6 +228,7 @@ fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         has_incident: request.incident.is_some(),
         in_maintenance_window: !args.window_closed,
         active_incidents: args.active_incidents,
+        reverting: args.reverting,
         holding: holding.clone(),
         now: SystemClock.now(),
     };
