@@ -18,6 +18,10 @@ use crate::triage::PastIncident;
 use crate::{IncidentError, Result};
 
 const INDEX: &str = "incident/index";
+/// Ids of incidents not yet closed: what the responder's tick walks, so its cost follows the open
+/// incidents rather than the whole history. A superset on disk (an incident closed by a crash
+/// between its save and the index update stays listed until the next close); readers filter.
+const OPEN_INDEX: &str = "incident/open";
 const HISTORY: &str = "incident/history";
 
 /// Per-runbook outcomes: the learning the next decision can read.
@@ -131,6 +135,48 @@ impl Register {
         self.ids()?.into_iter().map(|id| self.get(id)).collect()
     }
 
+    /// Incidents not closed, oldest first. A register written before the open index existed
+    /// is indexed on first use.
+    pub fn list_unclosed(&self) -> Result<Vec<Incident>> {
+        let Some(ids) = self.get_json::<Vec<IncidentId>>(OPEN_INDEX)? else {
+            let open: Vec<Incident> = self
+                .list()?
+                .into_iter()
+                .filter(|i| i.state != IncidentState::Closed)
+                .collect();
+            self.put_json(OPEN_INDEX, &open.iter().map(|i| i.id).collect::<Vec<_>>())?;
+            return Ok(open);
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            match self.get(id) {
+                Ok(incident) if incident.state != IncidentState::Closed => out.push(incident),
+                // Listed but never saved (a crash while opening it) or already closed.
+                Ok(_) | Err(IncidentError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    fn set_open(&self, id: IncidentId, open: bool) -> Result<()> {
+        let mut ids: Vec<IncidentId> = match self.get_json(OPEN_INDEX)? {
+            Some(ids) => ids,
+            // First use on an older register: build it from the full list.
+            None => self
+                .list()?
+                .into_iter()
+                .filter(|i| i.state != IncidentState::Closed && i.id != id)
+                .map(|i| i.id)
+                .collect(),
+        };
+        ids.retain(|i| *i != id);
+        if open {
+            ids.push(id);
+        }
+        self.put_json(OPEN_INDEX, &ids)
+    }
+
     pub fn save(&self, incident: &Incident) -> Result<()> {
         self.put_json(&format!("incident/{}", incident.id), incident)
     }
@@ -144,6 +190,9 @@ impl Register {
     ) -> Result<Transition> {
         let transition = incident.transition(to, reason, self.clock.now())?;
         self.save(incident)?;
+        if to == IncidentState::Closed {
+            self.set_open(incident.id, false)?;
+        }
         if let Some(host) = &incident.host {
             if !to.is_active() {
                 self.store.kv_put(&format!("incident/active/{host}"), "")?;
@@ -208,6 +257,9 @@ impl Register {
             format!("opened by alert {}: {}", alert.id, alert.summary),
             now,
         );
+        // Listed as open before it exists, so a crash in between leaves a dangling id (skipped)
+        // rather than an open incident the tick never sees.
+        self.set_open(id, true)?;
         self.save(&incident)?;
         let mut ids = self.ids()?;
         ids.push(id);
@@ -331,6 +383,25 @@ mod tests {
         let clock = ManualClock::at_ms(1_700_000_000_000);
         let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
         (Register::new(store, Arc::new(clock.clone())), clock)
+    }
+
+    #[test]
+    fn the_open_index_follows_opens_and_closes() {
+        let (r, _) = register();
+        let (_, mut a) = r.attach(&alert(1, Some("web-1"), "disk")).unwrap();
+        let (_, b) = r.attach(&alert(2, Some("web-2"), "cpu")).unwrap();
+        let open = |r: &Register| {
+            r.list_unclosed()
+                .unwrap()
+                .iter()
+                .map(|i| i.id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(open(&r), vec![a.id, b.id]);
+        r.transition(&mut a, IncidentState::Escalated, "t").unwrap();
+        r.transition(&mut a, IncidentState::Closed, "t").unwrap();
+        assert_eq!(open(&r), vec![b.id]);
+        assert_eq!(r.list().unwrap().len(), 2, "the full history stays");
     }
 
     #[test]

@@ -564,7 +564,7 @@ impl Responder {
         decided: impl Fn(u64) -> bool,
     ) -> Result<Vec<(IncidentId, IncidentState)>> {
         let mut changed = Vec::new();
-        for incident in self.register.list()? {
+        for incident in self.register.list_unclosed()? {
             let ready = match incident.state {
                 IncidentState::Paused => !self.gate.paused(),
                 IncidentState::Acting => self
@@ -603,7 +603,7 @@ impl Responder {
     pub async fn relook(&self) -> Result<Vec<(IncidentId, IncidentState)>> {
         let now = self.clock.now();
         let mut changed = Vec::new();
-        for mut incident in self.register.list()? {
+        for mut incident in self.register.list_unclosed()? {
             if incident.state != IncidentState::Investigating {
                 continue;
             }
@@ -631,7 +631,7 @@ impl Responder {
 
     pub fn tick(&self) -> Result<Vec<(IncidentId, IncidentState)>> {
         let mut changed = Vec::new();
-        for mut incident in self.register.list()? {
+        for mut incident in self.register.list_unclosed()? {
             if incident.state != IncidentState::Verifying {
                 continue;
             }

@@ -45,6 +45,13 @@ impl FaultKind {
         }
     }
 
+    /// Routine: the catalogue's runbook for it repairs the host (clean, restart, kill) rather
+    /// than page a person (a failing controller or NIC needs hands on hardware). The claims
+    /// about autonomy are about routine incidents.
+    pub fn routine(self) -> bool {
+        !matches!(self, FaultKind::StorageController | FaultKind::NicErrors)
+    }
+
     /// Minutes of precursor before impact (0: no warning exists).
     pub fn precursor_minutes(self) -> i64 {
         match self {

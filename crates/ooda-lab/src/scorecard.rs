@@ -11,6 +11,7 @@ use ooda_core::RiskClass;
 use ooda_incident::IncidentState;
 
 use crate::faults::{Fault, FaultKind};
+use crate::fleet::host_index;
 use crate::respond::Pillars;
 use crate::scenario::Scenario;
 use crate::world::{Fixer, WorldState};
@@ -50,6 +51,12 @@ pub struct Scorecard {
     pub mttr_minutes: Option<f64>,
     pub autonomous_ratio: Option<f64>,
     pub resolved_under_4min_ratio: Option<f64>,
+    /// The same two shares over routine faults only (see `FaultKind::routine`): what the
+    /// claims (91 %, 78 %) are about.
+    pub routine_autonomous_ratio: Option<f64>,
+    pub routine_under_4min_ratio: Option<f64>,
+    /// Actions ooda ran on a host with no fault going on (a false alert acted on).
+    pub unneeded_actions: Option<u64>,
     /// Alerts opened on a host with no fault going on, per host-day.
     pub false_positives_per_host_day: f64,
     pub policy_violations: Option<u64>,
@@ -129,6 +136,9 @@ pub struct Response {
     pub mttr_minutes: Option<f64>,
     pub autonomous_ratio: Option<f64>,
     pub resolved_under_4min_ratio: Option<f64>,
+    pub routine_autonomous_ratio: Option<f64>,
+    pub routine_under_4min_ratio: Option<f64>,
+    pub unneeded_actions: u64,
     pub policy_violations: u64,
     pub over_budget_actions: u64,
     pub kill_switch_actions: u64,
@@ -187,19 +197,24 @@ impl Response {
         let mut repairs = Vec::new();
         let mut autonomous = 0usize;
         let mut quick = 0usize;
+        let (mut routine, mut routine_autonomous, mut routine_quick) = (0usize, 0usize, 0usize);
         let mut prevented = 0u64;
         for (&f, &i) in &first_incident {
             let incident = &pillars.incidents[i];
+            routine += usize::from(world.faults[f].kind.routine());
             let Some((at, by)) = world.cleared[f] else {
                 continue;
             };
             let minutes = (at - incident.opened_ms).max(0) as f64 / 60_000.0;
             repair.push(minutes);
             repairs.push((minutes, by == Fixer::Ooda && !incident.human));
+            let is_routine = world.faults[f].kind.routine();
             if by == Fixer::Ooda && !incident.human {
                 autonomous += 1;
+                routine_autonomous += usize::from(is_routine);
                 if minutes <= 4.0 {
                     quick += 1;
+                    routine_quick += usize::from(is_routine);
                 }
                 if at < world.faults[f].impact_ms {
                     prevented += 1;
@@ -208,6 +223,19 @@ impl Response {
         }
         let handled = first_incident.len();
         let share = |n: usize| (handled > 0).then(|| n as f64 / handled as f64);
+        let routine_share = |n: usize| (routine > 0).then(|| n as f64 / routine as f64);
+        let unneeded = world
+            .executed
+            .iter()
+            .filter(|a| {
+                !a.fixed
+                    && host_index(&a.host, world.by_host.len()).is_some_and(|h| {
+                        !world.by_host[h]
+                            .iter()
+                            .any(|&f| world.faults[f].active(a.at_ms))
+                    })
+            })
+            .count() as u64;
         let mut per_incident: BTreeMap<String, u64> = BTreeMap::new();
         let mut over_budget = 0u64;
         let mut violations = 0u64;
@@ -238,6 +266,9 @@ impl Response {
             mttr_minutes: mean(&repair),
             autonomous_ratio: share(autonomous),
             resolved_under_4min_ratio: share(quick),
+            routine_autonomous_ratio: routine_share(routine_autonomous),
+            routine_under_4min_ratio: routine_share(routine_quick),
+            unneeded_actions: unneeded,
             policy_violations: violations,
             over_budget_actions: over_budget,
             kill_switch_actions: world
@@ -374,6 +405,9 @@ impl Scorecard {
             mttr_minutes: None,
             autonomous_ratio: None,
             resolved_under_4min_ratio: None,
+            routine_autonomous_ratio: None,
+            routine_under_4min_ratio: None,
+            unneeded_actions: None,
             false_positives_per_host_day: false_positives as f64 / host_days.max(1.0),
             policy_violations: None,
             over_budget_actions: None,
@@ -429,6 +463,9 @@ impl Scorecard {
         self.mttr_minutes = r.mttr_minutes;
         self.autonomous_ratio = r.autonomous_ratio;
         self.resolved_under_4min_ratio = r.resolved_under_4min_ratio;
+        self.routine_autonomous_ratio = r.routine_autonomous_ratio;
+        self.routine_under_4min_ratio = r.routine_under_4min_ratio;
+        self.unneeded_actions = Some(r.unneeded_actions);
         self.policy_violations = Some(r.policy_violations);
         self.over_budget_actions = Some(r.over_budget_actions);
         self.kill_switch_actions = Some(r.kill_switch_actions);
@@ -588,14 +625,28 @@ impl Scorecard {
                 "—",
             ),
             (
-                "incidents resolved with no human",
-                pct(self.autonomous_ratio),
+                "routine incidents resolved with no human",
+                pct(self.routine_autonomous_ratio),
                 "91 %",
             ),
             (
-                "resolved under 4 min",
-                pct(self.resolved_under_4min_ratio),
+                "routine incidents resolved under 4 min",
+                pct(self.routine_under_4min_ratio),
                 "78 %",
+            ),
+            (
+                "all incidents: no human / under 4 min",
+                format!(
+                    "{} / {}",
+                    pct(self.autonomous_ratio),
+                    pct(self.resolved_under_4min_ratio)
+                ),
+                "—",
+            ),
+            (
+                "actions on hosts with no fault",
+                count(self.unneeded_actions),
+                "—",
             ),
             (
                 "impacts prevented by a fix",
