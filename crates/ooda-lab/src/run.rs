@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use ooda_core::{Alert, MetricClass};
 use ooda_monitor::fusion::FusionEvent;
 use ooda_monitor::{Fusion, HostMonitor, MemoryDedup, MonitorConfig};
+use rayon::prelude::*;
 
 use crate::faults::{Fault, FaultKind};
 use crate::fleet::{host_index, SimHost, METRICS};
@@ -92,6 +93,8 @@ pub fn run(
     let mut alerts: Vec<ScoredAlert> = Vec::new();
     let mut opened: Vec<Alert> = Vec::new();
     let mut anomalies = Vec::new();
+    let mut rows = vec![[0.0; 7]; hosts.len()];
+    let mut found: Vec<Vec<ooda_core::Anomaly>> = vec![Vec::new(); hosts.len()];
     let mut step = 0u64;
     let mut t = EPOCH_MS;
     while t < end {
@@ -111,16 +114,28 @@ pub fn run(
                     p.degrade(i, &mut values);
                 }
                 w.record(i, values);
-                let row: [Option<f64>; 7] = values.map(Some);
-                let verdict = monitors[i].observe_row(t, &row);
-                if !verdict.members.is_empty() {
-                    let found = monitors[i].anomalies(t, &verdict);
-                    if t >= scored_start {
-                        raw_anomalies += found.len() as u64;
-                    }
-                    anomalies.extend(found);
-                }
+                rows[i] = values;
             }
+        }
+        // Hosts' monitors are independent: step them on every core, then take their anomalies
+        // in fleet order, so the result is the same whatever the thread count.
+        monitors
+            .par_iter_mut()
+            .zip(rows.par_iter())
+            .zip(found.par_iter_mut())
+            .for_each(|((monitor, values), found)| {
+                let verdict = monitor.observe_row(t, &values.map(Some));
+                *found = if verdict.members.is_empty() {
+                    Vec::new()
+                } else {
+                    monitor.anomalies(t, &verdict)
+                };
+            });
+        for host_found in &mut found {
+            if t >= scored_start {
+                raw_anomalies += host_found.len() as u64;
+            }
+            anomalies.append(host_found);
         }
         let mut events = fusion
             .ingest(t, std::mem::take(&mut anomalies), &dedup)
