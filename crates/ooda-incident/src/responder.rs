@@ -595,8 +595,6 @@ impl Responder {
         Ok(evidence)
     }
 
-    /// One verification look for every incident being verified. Call every minute or so
-    /// (virtual time in tests). Returns the incidents that changed state.
     /// Looks again at every incident whose low-confidence diagnosis is due for another look
     /// (see [`ResponderConfig::relook_every`]): fresh evidence, a fresh report, a fresh decision.
     /// Call it with the verification tick; it is async because probes are.
@@ -629,6 +627,8 @@ impl Responder {
         Ok(changed)
     }
 
+    /// One verification look for every incident being verified. Call every minute or so
+    /// (virtual time in tests). Returns the incidents that changed state.
     pub fn tick(&self) -> Result<Vec<(IncidentId, IncidentState)>> {
         let mut changed = Vec::new();
         for mut incident in self.register.list_unclosed()? {
