@@ -6,10 +6,11 @@
 //! ratios, the engine's static cold-start limits are in percent of what must not run out, so each
 //! watched series is mapped once here.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, RwLock};
 
 use ooda_core::{Alert, AlertId, AlertState, MetricClass, Sample};
+use ooda_incident::evidence::MetricReading;
 use ooda_monitor::fusion::FusionEvent;
 use ooda_monitor::{Dedup, Fusion, HostMonitor, MonitorConfig};
 
@@ -152,6 +153,19 @@ pub type Rows = BTreeMap<String, Row>;
 pub struct LiveView {
     latest: RwLock<HashMap<String, Row>>,
     alerts: RwLock<HashMap<AlertId, Alert>>,
+    /// The last hour of each capacity series (`*_free_percent`, `*_used_percent`) per host, one
+    /// sample per half minute at most: what the metrics probe's fill rates are computed from.
+    capacity: RwLock<HashMap<String, HashMap<String, VecDeque<(i64, f64)>>>>,
+}
+
+/// How far back the fill rates look, and the thinnest spacing kept.
+const FILL_WINDOW_MS: i64 = 3_600_000;
+const FILL_SPACING_MS: i64 = 30_000;
+
+/// Whether an engine series is a share of a capacity (its fill rate means something).
+fn is_capacity(series: &str) -> bool {
+    let base = series.split('{').next().unwrap_or(series);
+    base.ends_with("_free_percent") || base.ends_with("_used_percent")
 }
 
 /// Resolved alerts kept for lookups before the oldest are forgotten.
@@ -185,8 +199,63 @@ impl LiveView {
             .unwrap_or_default()
     }
 
+    /// Fill rates of the host's capacity series over the last hour, in the catalogue's terms
+    /// (`filesystem_fill_rate_per_hour{…}`); series with too little history give none.
+    pub fn fill_rates(&self, host: &str) -> Vec<MetricReading> {
+        let Ok(capacity) = self.capacity.read() else {
+            return Vec::new();
+        };
+        let Some(series) = capacity.get(host) else {
+            return Vec::new();
+        };
+        series
+            .iter()
+            .filter_map(|(name, samples)| {
+                // Usage, whichever way the series counts.
+                let used = MetricReading {
+                    metric: name.clone(),
+                    value: 0.0,
+                    low: f64::MIN,
+                    high: f64::MAX,
+                }
+                .in_catalogue_terms()
+                .metric;
+                let free = &used != name;
+                let samples: Vec<(i64, f64)> = samples
+                    .iter()
+                    .map(|(t, v)| (*t, if free { 100.0 - v } else { *v }))
+                    .collect();
+                ooda_incident::evidence::fill_rate_reading(&used, &samples)
+            })
+            .collect()
+    }
+
     /// Takes the round's rows (they are not needed after scoring, so nothing is copied).
     fn record_rows(&self, rows: Rows) {
+        if let Ok(mut capacity) = self.capacity.write() {
+            for (host, row) in &rows {
+                for (series, (t, v)) in row.iter().filter(|(s, _)| is_capacity(s)) {
+                    let samples = capacity
+                        .entry(host.clone())
+                        .or_default()
+                        .entry(series.clone())
+                        .or_default();
+                    if samples
+                        .back()
+                        .is_some_and(|(last, _)| t - last < FILL_SPACING_MS)
+                    {
+                        continue;
+                    }
+                    while samples
+                        .front()
+                        .is_some_and(|(first, _)| t - first > FILL_WINDOW_MS)
+                    {
+                        samples.pop_front();
+                    }
+                    samples.push_back((*t, *v));
+                }
+            }
+        }
         if let Ok(mut latest) = self.latest.write() {
             for (host, row) in rows {
                 latest.entry(host).or_default().extend(row);
@@ -401,6 +470,37 @@ impl MonitorStage {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_live_view_keeps_an_hour_of_capacity_series_for_fill_rates() {
+        let live = LiveView::default();
+        let fs = "filesystem_free_percent{mountpoint=\"/\"}";
+        // Ten-second rounds for 70 minutes, free space falling 6 points an hour from 50 %.
+        for i in 0..420i64 {
+            let t = i * 10_000;
+            let free = 50.0 - 6.0 * t as f64 / 3_600_000.0;
+            let row: Row = [
+                (fs.to_owned(), (t, free)),
+                ("cpu_busy_percent".to_owned(), (t, 30.0)),
+            ]
+            .into();
+            live.record_rows([("web-1".to_owned(), row)].into());
+        }
+        let rates = live.fill_rates("web-1");
+        assert_eq!(rates.len(), 1, "{rates:?}");
+        let r = &rates[0];
+        assert_eq!(r.metric, "filesystem_fill_rate_per_hour{mountpoint=\"/\"}");
+        assert!((r.value - 6.0).abs() < 1e-6, "{}", r.value);
+        // 57 % used, 43 points of headroom at 6 a point per hour: full within 12 h.
+        assert!(r.value > r.high);
+        let kept = live.capacity.read().unwrap()["web-1"][fs].len();
+        assert!(
+            (120..=122).contains(&kept),
+            "one sample per half minute, one hour: {kept}"
+        );
+        assert!(live.fill_rates("web-2").is_empty());
+    }
+
     use super::*;
     use ooda_core::{AlertState, Labels, SeriesKey};
     use ooda_monitor::MemoryDedup;

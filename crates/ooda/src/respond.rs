@@ -353,7 +353,9 @@ pub fn path_allowlisted(allowlist: &[PathBuf], path: &Path) -> bool {
 }
 
 /// Latest watched values of the incident's host; series of alerts still firing carry the band
-/// the detector expected, the others read as in band (the monitor saw nothing wrong with them).
+/// the detector expected, the others read as in band (the monitor saw nothing wrong with them);
+/// plus the last hour's fill rate of each capacity series (out of band when it would fill the
+/// headroom within 12 h).
 struct LiveMetricsProbe {
     live: Arc<LiveView>,
 }
@@ -381,6 +383,7 @@ fn readings(live: &LiveView, host: &str) -> Vec<MetricReading> {
             }
             .in_catalogue_terms()
         })
+        .chain(live.fill_rates(host))
         .collect()
 }
 
