@@ -155,8 +155,11 @@ pub struct LiveView {
     alerts: RwLock<HashMap<AlertId, Alert>>,
     /// The last hour of each capacity series (`*_free_percent`, `*_used_percent`) per host, one
     /// sample per half minute at most: what the metrics probe's fill rates are computed from.
-    capacity: RwLock<HashMap<String, HashMap<String, VecDeque<(i64, f64)>>>>,
+    capacity: RwLock<HashMap<String, CapacityHistory>>,
 }
+
+/// Engine series name → its recent `(time, value)` samples, for one host.
+type CapacityHistory = HashMap<String, VecDeque<(i64, f64)>>;
 
 /// How far back the fill rates look, and the thinnest spacing kept.
 const FILL_WINDOW_MS: i64 = 3_600_000;
