@@ -32,6 +32,11 @@ pub struct KindScore {
     pub detected: usize,
     pub detected_before_impact: usize,
     pub mean_lead_minutes: Option<f64>,
+    /// Faults that became an incident; of those, the ones whose final diagnosis named the fault
+    /// and the ones ooda fixed with no human (response pillars only).
+    pub incidents: Option<usize>,
+    pub named: Option<usize>,
+    pub autonomous: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -149,6 +154,8 @@ pub struct Response {
     pub reliability: Vec<ReliabilityBin>,
     pub errors: u64,
     pub repairs: Vec<(f64, bool)>,
+    /// Fault kind → (incidents, named, autonomous).
+    pub per_kind: BTreeMap<String, (usize, usize, usize)>,
     /// (opened, needed a human) per incident.
     pub opened: Vec<(i64, bool)>,
 }
@@ -199,9 +206,17 @@ impl Response {
         let mut quick = 0usize;
         let (mut routine, mut routine_autonomous, mut routine_quick) = (0usize, 0usize, 0usize);
         let mut prevented = 0u64;
+        let mut per_kind: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
         for (&f, &i) in &first_incident {
             let incident = &pillars.incidents[i];
             routine += usize::from(world.faults[f].kind.routine());
+            let kind = world.faults[f].kind;
+            let entry = per_kind.entry(kind.as_str().to_owned()).or_default();
+            entry.0 += 1;
+            entry.1 += usize::from(incident.root_cause.as_deref() == Some(cause_of(kind)));
+            entry.2 += usize::from(
+                !incident.human && world.cleared[f].is_some_and(|(_, by)| by == Fixer::Ooda),
+            );
             let Some((at, by)) = world.cleared[f] else {
                 continue;
             };
@@ -267,6 +282,7 @@ impl Response {
             autonomous_ratio: share(autonomous),
             resolved_under_4min_ratio: share(quick),
             routine_autonomous_ratio: routine_share(routine_autonomous),
+            per_kind,
             routine_under_4min_ratio: routine_share(routine_quick),
             unneeded_actions: unneeded,
             policy_violations: violations,
@@ -458,6 +474,12 @@ impl Scorecard {
             }
         }
         self.detail.repairs = r.repairs.clone();
+        for (kind, (incidents, named, autonomous)) in &r.per_kind {
+            let entry = self.by_kind.entry(kind.clone()).or_default();
+            entry.incidents = Some(*incidents);
+            entry.named = Some(*named);
+            entry.autonomous = Some(*autonomous);
+        }
         self.incidents = Some(r.incidents);
         self.false_incidents = Some(r.false_incidents);
         self.mttr_minutes = r.mttr_minutes;
@@ -690,12 +712,18 @@ impl Scorecard {
         out.push_str("\nby fault kind:\n");
         for (kind, s) in &self.by_kind {
             out.push_str(&format!(
-                "  {kind:<20} {:>4} faults  {:>4} detected  {:>4} before impact  lead {}\n",
+                "  {kind:<20} {:>4} faults  {:>4} detected  {:>4} before impact  lead {}",
                 s.faults,
                 s.detected,
                 s.detected_before_impact,
                 opt(s.mean_lead_minutes, " min")
             ));
+            if let (Some(n), Some(named), Some(alone)) = (s.incidents, s.named, s.autonomous) {
+                out.push_str(&format!(
+                    "  {n:>4} incidents  {named:>4} named  {alone:>4} fixed by ooda alone"
+                ));
+            }
+            out.push('\n');
         }
         out
     }
