@@ -135,18 +135,9 @@ impl Register {
         self.ids()?.into_iter().map(|id| self.get(id)).collect()
     }
 
-    /// Incidents not closed, oldest first. A register written before the open index existed
-    /// is indexed on first use.
+    /// Incidents not closed, oldest first.
     pub fn list_unclosed(&self) -> Result<Vec<Incident>> {
-        let Some(ids) = self.get_json::<Vec<IncidentId>>(OPEN_INDEX)? else {
-            let open: Vec<Incident> = self
-                .list()?
-                .into_iter()
-                .filter(|i| i.state != IncidentState::Closed)
-                .collect();
-            self.put_json(OPEN_INDEX, &open.iter().map(|i| i.id).collect::<Vec<_>>())?;
-            return Ok(open);
-        };
+        let ids = self.open_ids()?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             match self.get(id) {
@@ -159,17 +150,23 @@ impl Register {
         Ok(out)
     }
 
+    /// The open index; a register written before it existed is indexed on first use.
+    fn open_ids(&self) -> Result<Vec<IncidentId>> {
+        if let Some(ids) = self.get_json(OPEN_INDEX)? {
+            return Ok(ids);
+        }
+        let ids: Vec<IncidentId> = self
+            .list()?
+            .into_iter()
+            .filter(|i| i.state != IncidentState::Closed)
+            .map(|i| i.id)
+            .collect();
+        self.put_json(OPEN_INDEX, &ids)?;
+        Ok(ids)
+    }
+
     fn set_open(&self, id: IncidentId, open: bool) -> Result<()> {
-        let mut ids: Vec<IncidentId> = match self.get_json(OPEN_INDEX)? {
-            Some(ids) => ids,
-            // First use on an older register: build it from the full list.
-            None => self
-                .list()?
-                .into_iter()
-                .filter(|i| i.state != IncidentState::Closed && i.id != id)
-                .map(|i| i.id)
-                .collect(),
-        };
+        let mut ids = self.open_ids()?;
         ids.retain(|i| *i != id);
         if open {
             ids.push(id);

@@ -12,6 +12,7 @@ pub mod report;
 pub mod respond;
 pub mod rng;
 pub mod run;
+pub mod sandbox;
 pub mod scenario;
 pub mod scorecard;
 pub mod world;

@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use ooda_core::clock::from_millis;
-use ooda_core::{Alert, IncidentId, ManualClock, SharedClock};
+use ooda_core::{Alert, IncidentId, ManualClock};
 use ooda_govern::gate::GateParts;
 use ooda_govern::{
-    ApprovalState, AuditLog, EmbeddedChangeRecords, Gate, GovernConfig, LogNotifier, PolicyEngine,
+    ApprovalState, EmbeddedChangeRecords, Gate, GovernConfig, LogNotifier, PolicyEngine,
     StaticFacts,
 };
 use ooda_incident::evidence::Probe;
@@ -23,9 +23,9 @@ use ooda_incident::register::Register;
 use ooda_incident::responder::{Notification, Notify, Responder, ResponderConfig, ResponderParts};
 use ooda_incident::runbook::library;
 use ooda_incident::{Catalogue, IncidentState};
-use ooda_store::{SqliteStore, Store};
 
 use crate::fleet::host_index;
+use crate::sandbox::{Sandbox, SandboxError};
 use crate::world::{CmdbProbe, Fixer, LabActuator, LogsProbe, MetricsProbe, World};
 
 /// Why the pillars could not be assembled or failed mid-run.
@@ -44,6 +44,15 @@ fn all<E: std::fmt::Display>(problems: Vec<E>) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+impl From<SandboxError> for RespondError {
+    fn from(e: SandboxError) -> Self {
+        match e {
+            SandboxError::TempDir(e) => RespondError::TempDir(e),
+            SandboxError::Setup { what, reason } => RespondError::Setup { what, reason },
+        }
+    }
 }
 
 fn setup<E: std::fmt::Display>(what: &'static str) -> impl FnOnce(E) -> RespondError {
@@ -116,23 +125,13 @@ impl Pillars {
         kill_switch: Vec<(i64, i64)>,
         autonomy: ooda_govern::autonomy::Level,
     ) -> Result<Self, RespondError> {
-        // tmpfs when there is one: the audit log fsyncs every record.
-        let shm = std::path::Path::new("/dev/shm");
-        let dir = if shm.is_dir() {
-            tempfile::Builder::new().prefix("ooda-lab-").tempdir_in(shm)
-        } else {
-            tempfile::Builder::new().prefix("ooda-lab-").tempdir()
-        }
-        .map_err(RespondError::TempDir)?;
-        let root = dir.path().to_path_buf();
-        let clock = ManualClock::at_ms(start_ms);
-        let shared: SharedClock = Arc::new(clock.clone());
-        let store: Arc<dyn Store> =
-            Arc::new(SqliteStore::open(&root.join("ooda.sqlite")).map_err(setup("store"))?);
-        let audit = Arc::new(
-            AuditLog::open(&root.join("audit"), shared.clone(), Some(store.clone()))
-                .map_err(setup("audit log"))?,
-        );
+        let Sandbox {
+            dir,
+            clock,
+            shared,
+            store,
+            audit,
+        } = Sandbox::open("ooda-lab-", start_ms)?;
         let mut config = GovernConfig::default();
         // The lab measures what ooda does when it is allowed to act (L4 unless the scenario
         // says otherwise); the shipped default, L2, takes no action at all.

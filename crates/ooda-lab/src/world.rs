@@ -434,16 +434,24 @@ impl Actuator for LabActuator {
     }
 
     fn status(&self, idempotency_key: &str) -> ActuatorStatus {
-        match self.0.lock().results.get(idempotency_key) {
-            Some(Ok(detail)) => ActuatorStatus::Done {
-                succeeded: true,
-                detail: detail.clone(),
-            },
-            Some(Err(detail)) => ActuatorStatus::Done {
-                succeeded: false,
-                detail: detail.clone(),
-            },
-            None => ActuatorStatus::NotRun,
-        }
+        status_of(&self.0.lock().results, idempotency_key)
+    }
+}
+
+/// What a lab actuator reports for a key from the results it recorded (idempotency keys).
+pub fn status_of(
+    results: &BTreeMap<String, Result<String, String>>,
+    idempotency_key: &str,
+) -> ActuatorStatus {
+    match results.get(idempotency_key) {
+        Some(Ok(detail)) => ActuatorStatus::Done {
+            succeeded: true,
+            detail: detail.clone(),
+        },
+        Some(Err(detail)) => ActuatorStatus::Done {
+            succeeded: false,
+            detail: detail.clone(),
+        },
+        None => ActuatorStatus::NotRun,
     }
 }

@@ -254,17 +254,7 @@ impl Actuator for PatchActuator {
     }
 
     fn status(&self, idempotency_key: &str) -> ActuatorStatus {
-        match self.lock().results.get(idempotency_key) {
-            Some(Ok(detail)) => ActuatorStatus::Done {
-                succeeded: true,
-                detail: detail.clone(),
-            },
-            Some(Err(detail)) => ActuatorStatus::Done {
-                succeeded: false,
-                detail: detail.clone(),
-            },
-            None => ActuatorStatus::NotRun,
-        }
+        crate::world::status_of(&self.lock().results, idempotency_key)
     }
 }
 

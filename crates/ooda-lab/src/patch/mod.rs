@@ -18,10 +18,10 @@ use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use ooda_core::clock::from_millis;
-use ooda_core::{Environment, Host, HostClass, ManualClock, SharedClock};
+use ooda_core::{Environment, Host, HostClass, ManualClock};
 use ooda_govern::gate::GateParts;
 use ooda_govern::{
-    AuditLog, EmbeddedChangeRecords, Gate, GovernConfig, LogNotifier, PolicyEngine, StaticFacts,
+    EmbeddedChangeRecords, Gate, GovernConfig, LogNotifier, PolicyEngine, StaticFacts,
 };
 use ooda_monitor::fusion::FusionEvent;
 use ooda_patch::risk::{self, RiskInput, Tier};
@@ -29,13 +29,13 @@ use ooda_patch::rollout::{
     FleetFacts, HostPhase, NoEvents, RolloutConfig, RolloutEngine, RolloutParts, RolloutPlan, Stage,
 };
 use ooda_patch::windows::{WindowError, WindowSpec, Windows};
-use ooda_store::{SqliteStore, Store};
 
 pub use cves::{parse as parse_cves, Cve, TableError};
 pub use fleet::{Change, LabFleet, PatchActuator, PatchEvent, PatchState};
 
 use crate::fleet::{host_index, host_name, Class, CPU, LATENCY};
 use crate::rng::Rng;
+use crate::sandbox::{Sandbox, SandboxError};
 use crate::scenario::{PatchScenario, Scenario};
 
 const DAY_MS: i64 = 86_400_000;
@@ -51,6 +51,15 @@ pub enum PatchLabError {
     Table(#[from] TableError),
     #[error("patch pillar: {0}")]
     Window(#[from] WindowError),
+}
+
+impl From<SandboxError> for PatchLabError {
+    fn from(e: SandboxError) -> Self {
+        match e {
+            SandboxError::TempDir(e) => PatchLabError::TempDir(e),
+            SandboxError::Setup { what, reason } => PatchLabError::Setup { what, reason },
+        }
+    }
 }
 
 fn setup<E: std::fmt::Display>(what: &'static str) -> impl FnOnce(E) -> PatchLabError {
@@ -313,24 +322,13 @@ impl PatchPillar {
             })
             .collect();
         let fleet = Arc::new(LabFleet::new(hosts, windows));
-        let shm = std::path::Path::new("/dev/shm");
-        let dir = if shm.is_dir() {
-            tempfile::Builder::new()
-                .prefix("ooda-lab-patch-")
-                .tempdir_in(shm)
-        } else {
-            tempfile::Builder::new().prefix("ooda-lab-patch-").tempdir()
-        }
-        .map_err(PatchLabError::TempDir)?;
-        let root = dir.path().to_path_buf();
-        let clock = ManualClock::at_ms(start_ms);
-        let shared: SharedClock = Arc::new(clock.clone());
-        let store: Arc<dyn Store> =
-            Arc::new(SqliteStore::open(&root.join("ooda.sqlite")).map_err(setup("store"))?);
-        let audit = Arc::new(
-            AuditLog::open(&root.join("audit"), shared.clone(), Some(store.clone()))
-                .map_err(setup("audit log"))?,
-        );
+        let Sandbox {
+            dir,
+            clock,
+            shared,
+            store,
+            audit,
+        } = Sandbox::open("ooda-lab-patch-", start_ms)?;
         let state = Arc::new(Mutex::new(PatchState::new(
             classes.len(),
             config.failure_rate,
