@@ -335,6 +335,45 @@ fn validate(config: &Config, errors: &mut Vec<ConfigError>) {
             ));
         }
     }
+    let actuator = &config.incident.actuator;
+    for (i, dir) in actuator.clean_allowlist.iter().enumerate() {
+        if let Some(problem) = unsafe_clean_dir(dir) {
+            errors.push(err(
+                &format!("incident.actuator.clean_allowlist[{i}]"),
+                problem,
+            ));
+        }
+    }
+    let mut services = BTreeSet::new();
+    for (i, service) in actuator.supervise.iter().enumerate() {
+        let at = format!("incident.actuator.supervise[{i}]");
+        let valid_name = !service.name.is_empty()
+            && !service.name.starts_with('-')
+            && service
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "@._-".contains(c));
+        if !valid_name {
+            errors.push(err(
+                &format!("{at}.name"),
+                format!(
+                    "expected a service name of [A-Za-z0-9@._-] not starting with '-', found {:?}",
+                    service.name
+                ),
+            ));
+        } else if !services.insert(service.name.clone()) {
+            errors.push(err(
+                &format!("{at}.name"),
+                format!("duplicate supervised service {:?}", service.name),
+            ));
+        }
+        if service.command.first().is_none_or(|p| p.trim().is_empty()) {
+            errors.push(err(
+                &format!("{at}.command"),
+                "expected a non-empty argv, e.g. [\"/usr/bin/app\", \"--serve\"]".into(),
+            ));
+        }
+    }
     let BusConfig::Memory(bus) = &config.bus;
     if bus.capacity < 1_000 {
         errors.push(err(
@@ -342,6 +381,76 @@ fn validate(config: &Config, errors: &mut Vec<ConfigError>) {
             format!("expected at least 1000 events, found {}", bus.capacity),
         ));
     }
+}
+
+/// Trees that hold the system itself: ooda never offers to empty them, whatever an operator
+/// lists (a typo of `/var/tmp/app` as `/var` would otherwise delete a host).
+const SYSTEM_TREES: &[&str] = &[
+    "/",
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/home",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/opt",
+    "/proc",
+    "/root",
+    "/run",
+    "/sbin",
+    "/srv",
+    "/sys",
+    "/usr",
+    "/var",
+    "/var/lib",
+    "/var/log",
+    "/var/cache",
+    "/var/spool",
+    "/var/mail",
+    "/var/backups",
+    "/tmp",
+    "/mnt",
+    "/media",
+];
+
+/// Why `dir` may not be a clean-up directory, if it may not.
+fn unsafe_clean_dir(dir: &std::path::Path) -> Option<String> {
+    if !dir.is_absolute() {
+        return Some(format!(
+            "expected an absolute path, found {:?}",
+            dir.display().to_string()
+        ));
+    }
+    if dir
+        .components()
+        .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return Some(format!(
+            "{:?} contains '..'; name the directory itself",
+            dir.display().to_string()
+        ));
+    }
+    let text = dir.display().to_string();
+    let normal = text.trim_end_matches('/');
+    let normal = if normal.is_empty() { "/" } else { normal };
+    if SYSTEM_TREES.contains(&normal) {
+        return Some(format!(
+            "{normal:?} is a system tree; only a dedicated scratch directory (e.g. /var/tmp/app) may be emptied"
+        ));
+    }
+    let under_system = [
+        "/etc/", "/usr/", "/boot/", "/bin/", "/sbin/", "/lib/", "/proc/", "/sys/", "/dev/",
+    ]
+    .iter()
+    .find(|tree| normal.starts_with(*tree));
+    under_system.map(|tree| {
+        format!(
+            "{normal:?} is inside the system tree {}; only scratch directories may be emptied",
+            tree.trim_end_matches('/')
+        )
+    })
 }
 
 /// A kind that takes no parameters.

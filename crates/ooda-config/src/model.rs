@@ -190,6 +190,20 @@ pub struct ActuatorConfig {
     /// Per action (default 120 s).
     #[serde(default = "default_action_timeout")]
     pub timeout: Seconds,
+    /// Services ooda starts and supervises itself where PID 1 is not systemd (containers):
+    /// started again when they exit, restarted by `restart_service` through the Gate.
+    #[serde(default)]
+    pub supervise: Vec<SupervisedService>,
+}
+
+/// `[[incident.actuator.supervise]]`: one command ooda keeps running.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SupervisedService {
+    /// The service name runbooks and the inventory use.
+    pub name: String,
+    /// argv, never a shell line.
+    pub command: Vec<String>,
 }
 
 fn default_action_timeout() -> Seconds {
@@ -203,6 +217,7 @@ impl Default for ActuatorConfig {
             systemd: false,
             playbook_dir: None,
             timeout: default_action_timeout(),
+            supervise: Vec::new(),
         }
     }
 }

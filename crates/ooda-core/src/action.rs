@@ -90,6 +90,13 @@ pub enum Action {
     KillProcess {
         process: String,
     },
+    /// Cap a process's CPU to `cpu_percent` of one core (cgroup CPU quota, renice where there is
+    /// no cgroup control); `cpu_percent = 0` lifts an earlier cap. Reversible, so it can run
+    /// alone where a kill needs a human.
+    ThrottleProcess {
+        process: String,
+        cpu_percent: u32,
+    },
     /// Remove files under a path; the path must be on the configured allowlist.
     CleanPath {
         path: String,
@@ -132,6 +139,7 @@ pub enum Action {
 pub enum ActionKind {
     RestartService,
     KillProcess,
+    ThrottleProcess,
     CleanPath,
     RotateLogs,
     Scale,
@@ -145,9 +153,10 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 12] = [
+    pub const ALL: [ActionKind; 13] = [
         ActionKind::RestartService,
         ActionKind::KillProcess,
+        ActionKind::ThrottleProcess,
         ActionKind::CleanPath,
         ActionKind::RotateLogs,
         ActionKind::Scale,
@@ -164,6 +173,7 @@ impl ActionKind {
         match self {
             ActionKind::RestartService => "restart_service",
             ActionKind::KillProcess => "kill_process",
+            ActionKind::ThrottleProcess => "throttle_process",
             ActionKind::CleanPath => "clean_path",
             ActionKind::RotateLogs => "rotate_logs",
             ActionKind::Scale => "scale",
@@ -202,6 +212,7 @@ impl Action {
         match self {
             Action::RestartService { .. } => ActionKind::RestartService,
             Action::KillProcess { .. } => ActionKind::KillProcess,
+            Action::ThrottleProcess { .. } => ActionKind::ThrottleProcess,
             Action::CleanPath { .. } => ActionKind::CleanPath,
             Action::RotateLogs { .. } => ActionKind::RotateLogs,
             Action::Scale { .. } => ActionKind::Scale,

@@ -113,7 +113,10 @@ impl std::str::FromStr for Level {
 pub fn low_risk(kind: ActionKind) -> bool {
     matches!(
         kind,
-        ActionKind::RestartService | ActionKind::RotateLogs | ActionKind::CleanPath
+        ActionKind::RestartService
+            | ActionKind::RotateLogs
+            | ActionKind::CleanPath
+            | ActionKind::ThrottleProcess
     )
 }
 

@@ -67,6 +67,8 @@ pub fn spec(kind: ActionKind) -> ActionSpec {
     ) = match kind {
         K::RestartService => (R::Medium, false, true, None, &[P::ReplicationHealthy]),
         K::KillProcess => (R::High, true, false, None, &[]),
+        // A CPU cap keeps the process and its state; the same action with 0 lifts it.
+        K::ThrottleProcess => (R::Low, false, true, Some(K::ThrottleProcess), &[]),
         // Only paths on the operator's clean-up allowlist (declared disposable) are ever cleaned:
         // the allowlist precondition refuses anything else, so this is not "destructive".
         K::CleanPath => (R::Medium, false, false, None, &[P::PathAllowlisted]),

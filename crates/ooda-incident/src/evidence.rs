@@ -37,6 +37,10 @@ pub enum Observation {
     Maintenance { windows: Vec<Window> },
     /// Patches and change records in the look-back window.
     Changes { changes: Vec<Change> },
+    /// What runs on the host and what ooda may touch there: its busiest processes and the
+    /// operator's clean-up directories. Runbook targets are bound from these facts, never from
+    /// alert labels (see [`crate::targets`]).
+    Host { facts: HostFacts },
 }
 
 impl Observation {
@@ -49,6 +53,7 @@ impl Observation {
             Observation::Cmdb { .. } => "cmdb",
             Observation::Maintenance { .. } => "maintenance",
             Observation::Changes { .. } => "changes",
+            Observation::Host { .. } => "host",
         }
     }
 }
@@ -214,6 +219,46 @@ pub struct Change {
     pub kind: String,
     pub summary: String,
     pub at: Timestamp,
+}
+
+/// The host as its own operating system reports it when the incident is investigated.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostFacts {
+    /// The busiest processes by CPU and by memory (each at most once), busiest CPU first.
+    #[serde(default)]
+    pub processes: Vec<ProcessFact>,
+    /// The operator's allowlisted clean-up directories that exist on this host.
+    #[serde(default)]
+    pub cleanable: Vec<PathFact>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessFact {
+    pub pid: u32,
+    /// The command name (`comm`).
+    pub name: String,
+    /// Share of one core over the sampling interval (200 = two cores busy).
+    pub cpu_percent: f64,
+    pub rss_bytes: u64,
+    /// Resident memory growth over the probe's history of this process, when it has one.
+    #[serde(default)]
+    pub rss_growth_bytes_per_hour: Option<f64>,
+    /// The service that owns the process (its systemd unit, ooda's supervisor entry, or the
+    /// inventory's service of that name), when one is known.
+    #[serde(default)]
+    pub service: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathFact {
+    pub path: String,
+    /// The mount point of the filesystem the directory lives on.
+    pub mount: String,
+    /// Bytes under the directory now.
+    pub bytes: u64,
 }
 
 /// What a probe is asked.

@@ -18,6 +18,7 @@ pub mod reasoner;
 pub mod register;
 pub mod responder;
 pub mod runbook;
+pub mod targets;
 pub mod triage;
 pub mod verify;
 

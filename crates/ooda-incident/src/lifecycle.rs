@@ -69,6 +69,10 @@ impl IncidentState {
                 | (S::Verifying, S::Resolved)
                 | (S::Resolved, S::Closed)
                 | (S::Escalated, S::Closed)
+                // Every alert stopped firing before a diagnosis held, or after a person took it.
+                | (S::Investigating | S::Escalated, S::Resolved)
+                // A person reopens a closed incident: it is theirs again.
+                | (S::Closed, S::Escalated)
                 | (S::Investigating | S::Acting, S::Paused)
                 | (S::Paused, S::Acting)
                 | (
@@ -78,7 +82,7 @@ impl IncidentState {
         )
     }
 
-    /// No transition leaves `closed`.
+    /// Only a person's reopen leaves `closed` (to `escalated`); ooda never does.
     pub fn is_terminal(self) -> bool {
         self == IncidentState::Closed
     }
@@ -86,6 +90,13 @@ impl IncidentState {
     /// Still being worked on (new alerts on the host attach to it).
     pub fn is_active(self) -> bool {
         !matches!(self, IncidentState::Resolved | IncidentState::Closed)
+    }
+
+    /// Still in ooda's hands: a new alert on the host joins it. An escalated incident belongs
+    /// to a person and keeps its diagnosis; a new fault there opens its own incident, with its
+    /// own diagnosis and notification.
+    pub fn takes_new_alerts(self) -> bool {
+        self.is_active() && self != IncidentState::Escalated
     }
 }
 
@@ -290,7 +301,7 @@ mod tests {
                 match inc.transition(to, "prop", from_millis(i as i64)) {
                     Ok(t) => {
                         prop_assert!(before.can_go_to(to));
-                        prop_assert!(!before.is_terminal());
+                        prop_assert!(!before.is_terminal() || to == IncidentState::Escalated);
                         prop_assert_eq!(t.from, before);
                         prop_assert_eq!(inc.state, to);
                         accepted += 1;

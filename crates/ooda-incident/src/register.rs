@@ -189,6 +189,9 @@ impl Register {
         self.save(incident)?;
         if to == IncidentState::Closed {
             self.set_open(incident.id, false)?;
+        } else if transition.from == IncidentState::Closed {
+            // Reopened by a person: back on the open index the tick walks.
+            self.set_open(incident.id, true)?;
         }
         if let Some(host) = &incident.host {
             if !to.is_active() {
@@ -228,7 +231,7 @@ impl Register {
                     let mut incident = self.get(id)?;
                     let window = chrono::Duration::from_std(self.grouping_window)
                         .unwrap_or(chrono::Duration::MAX);
-                    if incident.state.is_active() && now - incident.opened_at <= window {
+                    if incident.state.takes_new_alerts() && now - incident.opened_at <= window {
                         if incident.alerts.contains(&alert.id) {
                             return Ok((Attached::Duplicate(id), incident));
                         }
@@ -352,8 +355,71 @@ fn add_alert(incident: &mut Incident, alert: &Alert) {
     }
 }
 
+/// What a person can say about an incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HumanVerb {
+    Ack,
+    Close,
+    Reopen,
+}
+
+impl Register {
+    /// A person's word on an incident: acknowledge it (they are on it), close it, or reopen a
+    /// closed one. Recorded in its timeline with who and why; `by` comes from the caller's
+    /// authenticated identity, never from the request body.
+    pub fn human(
+        &self,
+        id: IncidentId,
+        verb: HumanVerb,
+        by: &str,
+        reason: &str,
+    ) -> Result<IncidentState> {
+        let mut incident = self.get(id)?;
+        let now = self.clock.now();
+        match verb {
+            HumanVerb::Ack => {
+                incident.note(format!("acknowledged by {by}: {reason}"), now);
+                self.save(&incident)?;
+            }
+            HumanVerb::Close => {
+                if incident.state.is_terminal() {
+                    return Ok(incident.state);
+                }
+                if incident.state != IncidentState::Escalated
+                    && incident.state != IncidentState::Resolved
+                {
+                    self.transition(
+                        &mut incident,
+                        IncidentState::Escalated,
+                        format!("taken over by {by}"),
+                    )?;
+                }
+                self.transition(
+                    &mut incident,
+                    IncidentState::Closed,
+                    format!("closed by {by}: {reason}"),
+                )?;
+                let report: Option<crate::reasoner::Report> = self.doc(id, "report")?;
+                let actions: Vec<crate::runbook::engine::StepRecord> =
+                    self.doc(id, "actions")?.unwrap_or_default();
+                let refs: Vec<EvidenceRef> = self.doc(id, "evidence")?.unwrap_or_default();
+                let result = crate::postmortem::write(&incident, report.as_ref(), &actions, &refs);
+                self.put_doc(id, "result", &result)?;
+            }
+            HumanVerb::Reopen => {
+                self.transition(
+                    &mut incident,
+                    IncidentState::Escalated,
+                    format!("reopened by {by}: {reason}"),
+                )?;
+            }
+        }
+        Ok(incident.state)
+    }
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use ooda_core::{AlertId, AlertKind, AlertState, ManualClock, Severity};
     use ooda_store::SqliteStore;

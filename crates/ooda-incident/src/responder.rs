@@ -5,7 +5,6 @@
 //! It holds a Gate port, never an actuator; it acts only on a validated report, a known host and
 //! a runbook from the library; everything it learns or decides is persisted before it moves on.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -45,6 +44,8 @@ pub struct Notification {
     pub text: String,
 }
 
+pub use crate::register::HumanVerb;
+
 /// The notification port (webhook, Slack, …). Delivery problems are the adapter's to log; they
 /// never fail the incident.
 pub trait Notify: Send + Sync {
@@ -69,6 +70,8 @@ pub struct ResponderConfig {
     /// `relooks = 0` escalates at once.
     pub relook_every: Duration,
     pub relooks: u32,
+    /// Where runbooks' `notify` steps post (`${channel}`).
+    pub channel: String,
 }
 
 impl Default for ResponderConfig {
@@ -81,6 +84,7 @@ impl Default for ResponderConfig {
             verify_window: VerifyWindow::default(),
             relook_every: Duration::from_secs(5 * 60),
             relooks: 3,
+            channel: "oncall".into(),
         }
     }
 }
@@ -166,14 +170,86 @@ impl Responder {
     /// Handles one bus event idempotently (at-least-once delivery): alerts open or join
     /// incidents; everything else is ignored.
     pub async fn handle_event(&self, event: &Event) -> Result<Option<IncidentId>> {
-        let alert = match &event.kind {
-            EventKind::AlertOpened(alert) | EventKind::AlertUpdated(alert) => alert,
+        let (alert, resolved) = match &event.kind {
+            EventKind::AlertOpened(alert) | EventKind::AlertUpdated(alert) => (alert, false),
+            EventKind::AlertResolved(alert) => (alert, true),
             _ => return Ok(None),
         };
         if !self.register.store().mark_processed("incident", event.id)? {
             return Ok(None);
         }
+        if resolved {
+            return Ok(self.alert_resolved(alert)?.map(|(id, _)| id));
+        }
         self.handle_alert(alert).await.map(Some)
+    }
+
+    /// An alert stopped firing. An incident all of whose alerts have stopped ends if nothing is
+    /// in flight: one still waiting for a diagnosis that holds (no second looks at a problem
+    /// that is gone) and one a person had taken over are resolved and closed with their report;
+    /// one being acted on or verified is left to its runbook and verification.
+    pub fn alert_resolved(&self, alert: &Alert) -> Result<Option<(IncidentId, IncidentState)>> {
+        let Some(mut incident) = self
+            .register
+            .list_unclosed()?
+            .into_iter()
+            .find(|i| i.alerts.contains(&alert.id))
+        else {
+            return Ok(None);
+        };
+        let id = incident.id;
+        let mut resolved: Vec<ooda_core::AlertId> = self
+            .register
+            .doc(id, "resolved_alerts")?
+            .unwrap_or_default();
+        if !resolved.contains(&alert.id) {
+            resolved.push(alert.id);
+            self.register.put_doc(id, "resolved_alerts", &resolved)?;
+            incident.note(format!("alert {} resolved", alert.id), self.clock.now());
+            self.register.save(&incident)?;
+        }
+        let all_resolved = incident.alerts.iter().all(|a| resolved.contains(a));
+        if !all_resolved
+            || !matches!(
+                incident.state,
+                IncidentState::Investigating | IncidentState::Escalated
+            )
+        {
+            return Ok(None);
+        }
+        let why = if incident.state == IncidentState::Investigating {
+            "every alert resolved before a diagnosis held: no action was taken"
+        } else {
+            "every alert resolved after escalation"
+        };
+        self.register
+            .transition(&mut incident, IncidentState::Resolved, why)?;
+        self.register.transition(
+            &mut incident,
+            IncidentState::Closed,
+            "auto-closed: alerts resolved",
+        )?;
+        let report: Option<Report> = self.register.doc(id, "report")?;
+        let actions: Vec<StepRecord> = self.register.doc(id, "actions")?.unwrap_or_default();
+        let result = self.write_result(&incident, report.as_ref(), &actions)?;
+        self.notifier.notify(&Notification {
+            kind: "resolved".into(),
+            incident: id,
+            title: format!("resolved: {}", incident.title),
+            text: result.post_mortem,
+        });
+        Ok(Some((id, incident.state)))
+    }
+
+    /// A person's word on an incident (see [`Register::human`]).
+    pub fn human(
+        &self,
+        id: IncidentId,
+        verb: HumanVerb,
+        by: &str,
+        reason: &str,
+    ) -> Result<IncidentState> {
+        self.register.human(id, verb, by, reason)
     }
 
     /// Runs an alert through the whole loop, as far as it can go now.
@@ -337,13 +413,57 @@ impl Responder {
             );
             return self.escalate(incident, Some(&report), &[], &reason);
         }
-        let Some(runbook) = report
-            .proposed_actions
-            .first()
-            .and_then(|p| self.runbooks.iter().find(|r| r.id == p.runbook))
-            .cloned()
-        else {
-            return self.escalate(incident, Some(&report), &[], "no runbook proposed");
+        // The first proposed runbook whose first step the host's facts can target; the others
+        // say why not (never started to stop half-way on a missing target).
+        let bindings = self.bindings(
+            incident,
+            Some(alert),
+            &evidence,
+            report.root_cause.as_deref(),
+        );
+        let mut not_applicable = Vec::new();
+        let mut chosen = None;
+        for proposal in &report.proposed_actions {
+            let Some(runbook) = self.runbooks.iter().find(|r| r.id == proposal.runbook) else {
+                continue;
+            };
+            let missing: Vec<String> = runbook
+                .steps
+                .first()
+                .map(|step| step.action.variables())
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|var| {
+                    bindings
+                        .why_missing(&var)
+                        .map(|why| format!("${{{var}}}: {why}"))
+                })
+                .collect();
+            if missing.is_empty() {
+                chosen = Some(runbook.clone());
+                break;
+            }
+            not_applicable.push(format!(
+                "runbook {} is not applicable ({})",
+                runbook.id,
+                missing.join("; ")
+            ));
+        }
+        for (var, from) in &bindings.from {
+            if var != "host" && var != "channel" {
+                incident.note(
+                    format!("target ${{{var}}} = {:?}: {from}", bindings.vars[var]),
+                    self.clock.now(),
+                );
+            }
+        }
+        let Some(runbook) = chosen else {
+            let reason = if not_applicable.is_empty() {
+                "no runbook proposed".to_owned()
+            } else {
+                not_applicable.join("; ")
+            };
+            return self.escalate(incident, Some(&report), &[], &reason);
         };
         incident.runbook = Some(runbook.id.clone());
         let reason = format!(
@@ -362,7 +482,7 @@ impl Responder {
                 text: reason,
             });
         }
-        let ctx = self.context(incident, &evidence, report.confidence);
+        let ctx = self.context(incident, bindings, &evidence, report.confidence);
         let run = self.engine_for(incident, |engine| engine.run(&runbook, &ctx));
         self.after_run(incident, &report, &runbook, run)?;
         Ok(id)
@@ -380,31 +500,43 @@ impl Responder {
         f(&engine)
     }
 
-    /// Runbook variables: the alert's labels, the host, and what evidence knows (the previous
-    /// release from the deploys probe).
-    fn context(&self, incident: &Incident, evidence: &Evidence, confidence: f64) -> RunContext {
-        let mut vars: BTreeMap<String, String> = incident.labels.clone();
+    /// What the facts let runbooks target for this incident (see [`crate::targets`]).
+    fn bindings(
+        &self,
+        incident: &Incident,
+        alert: Option<&Alert>,
+        evidence: &Evidence,
+        cause: Option<&str>,
+    ) -> crate::targets::Bindings {
+        crate::targets::bind(crate::targets::Inputs {
+            host: incident.host.as_deref(),
+            cause,
+            alert,
+            evidence,
+            channel: &self.config.channel,
+        })
+    }
+
+    /// Runbook variables: bound from the host's facts, the inventory and the deploys, never
+    /// from the alert's labels (see [`crate::targets`]).
+    fn context(
+        &self,
+        incident: &Incident,
+        bindings: crate::targets::Bindings,
+        evidence: &Evidence,
+        confidence: f64,
+    ) -> RunContext {
         let mut host = Host::new(incident.host.clone().unwrap_or_default());
-        if let Some(name) = &incident.host {
-            vars.insert("host".into(), name.clone());
-        }
         for item in &evidence.items {
-            match &item.observation {
-                Observation::Cmdb { record } => host.class = HostClass::new(record.class.clone()),
-                Observation::Deploys { deploys } => {
-                    if let Some(previous) = deploys.last().and_then(|d| d.previous_version.clone())
-                    {
-                        vars.entry("previous_version".into()).or_insert(previous);
-                    }
-                }
-                _ => {}
+            if let Observation::Cmdb { record } = &item.observation {
+                host.class = HostClass::new(record.class.clone());
             }
         }
         RunContext {
             incident: incident.id,
             host,
             confidence,
-            vars,
+            vars: bindings.vars,
             reason: format!("incident {}: {}", incident.id, incident.title),
         }
     }
@@ -528,7 +660,14 @@ impl Responder {
                 reason: "no longer in the library".into(),
             })?;
         let evidence = self.stored_evidence(id)?;
-        let ctx = self.context(&incident, &evidence, report.confidence);
+        let alert: Option<Alert> = self.register.doc(id, "alert")?;
+        let bindings = self.bindings(
+            &incident,
+            alert.as_ref(),
+            &evidence,
+            report.root_cause.as_deref(),
+        );
+        let ctx = self.context(&incident, bindings, &evidence, report.confidence);
         if incident.state == IncidentState::Paused {
             if self.gate.paused() {
                 return Ok(incident.state);

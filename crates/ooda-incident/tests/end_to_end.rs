@@ -20,8 +20,8 @@ use ooda_govern::{
 };
 use ooda_incident::actuator::{CommandSpec, LocalActuator, LocalConfig};
 use ooda_incident::evidence::{
-    CmdbRecord, DeployFileProbe, LogFileProbe, MetricReading, Observation, Probe, ProbeFuture,
-    ProbeQuery, ServiceHealth, StaticProbe,
+    CmdbRecord, DeployFileProbe, HostFacts, LogFileProbe, MetricReading, Observation, PathFact,
+    Probe, ProbeFuture, ProbeQuery, ServiceHealth, StaticProbe,
 };
 use ooda_incident::postmortem::IncidentResult;
 use ooda_incident::reasoner::{BuiltinReasoner, Report};
@@ -98,6 +98,41 @@ impl Probe for Sandbox {
         Box::pin(async move {
             Ok(Observation::Metrics {
                 readings: self.readings(),
+            })
+        })
+    }
+}
+
+/// The sandbox host's own report: its clean-up directory and what it holds (what the live
+/// agent reads from its allowlist and the filesystem; runbook targets come from here).
+struct SandboxHost {
+    scratch: PathBuf,
+}
+
+impl Probe for SandboxHost {
+    fn name(&self) -> &str {
+        "host"
+    }
+    fn probe<'a>(&'a self, _: &'a ProbeQuery) -> ProbeFuture<'a> {
+        Box::pin(async move {
+            let bytes = std::fs::read_dir(&self.scratch)
+                .map(|entries| {
+                    entries
+                        .filter_map(|e| e.ok())
+                        .filter_map(|e| e.metadata().ok())
+                        .map(|m| m.len())
+                        .sum()
+                })
+                .unwrap_or(0);
+            Ok(Observation::Host {
+                facts: HostFacts {
+                    processes: vec![],
+                    cleanable: vec![PathFact {
+                        path: self.scratch.display().to_string(),
+                        mount: "/".into(),
+                        bytes,
+                    }],
+                },
             })
         })
     }
@@ -194,6 +229,9 @@ fn fixture_at(level: Level, budget: u64, runbook_override: Option<Runbook>) -> F
     });
     let probes: Vec<Arc<dyn Probe>> = vec![
         sandbox.clone(),
+        Arc::new(SandboxHost {
+            scratch: scratch.clone(),
+        }),
         Arc::new(LogFileProbe {
             path: root.join("app.log"),
             max_templates: 20,
@@ -275,9 +313,10 @@ fn fill_disk(f: &Fixture, percent: u64) {
 
 fn disk_alert(f: &Fixture, value: f64, metric: &str, summary: &str) -> Alert {
     let now = f.clock.now();
+    // Labels from outside are evidence, never targets: a path here must change nothing.
     let labels: BTreeMap<String, String> = [
-        ("service".to_owned(), "app".to_owned()),
-        ("clean_path".to_owned(), f.scratch.display().to_string()),
+        ("service".to_owned(), "sshd".to_owned()),
+        ("clean_path".to_owned(), "/etc".to_owned()),
         ("replicas".to_owned(), "3".to_owned()),
     ]
     .into();
@@ -577,7 +616,7 @@ verify = { signal = "metric.disk_used.high" }
 rollback = { type = "rotate_logs", service = "${service}" }
 [[step]]
 id = "scale"
-action = { type = "scale", service = "${service}", replicas = "${replicas}" }
+action = { type = "scale", service = "${service}", replicas = 3 }
 preconditions = []
 timeout_secs = 30
 expect = {}

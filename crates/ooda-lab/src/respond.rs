@@ -11,11 +11,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use ooda_core::clock::from_millis;
-use ooda_core::{Alert, IncidentId, ManualClock};
+use ooda_core::{IncidentId, ManualClock};
 use ooda_govern::gate::GateParts;
 use ooda_govern::{
     ApprovalState, EmbeddedChangeRecords, Gate, GovernConfig, LogNotifier, PolicyEngine,
-    StaticFacts,
 };
 use ooda_incident::evidence::Probe;
 use ooda_incident::reasoner::{BuiltinReasoner, Report};
@@ -26,7 +25,9 @@ use ooda_incident::{Catalogue, IncidentState};
 
 use crate::fleet::host_index;
 use crate::sandbox::{Sandbox, SandboxError};
-use crate::world::{CmdbProbe, Fixer, LabActuator, LogsProbe, MetricsProbe, World};
+use crate::world::{
+    CmdbProbe, Fixer, HostFactsProbe, LabActuator, LogsProbe, MetricsProbe, World, LAB_SCRATCH,
+};
 
 /// Why the pillars could not be assembled or failed mid-run.
 #[derive(Debug, thiserror::Error)]
@@ -149,12 +150,13 @@ impl Pillars {
             audit,
             policy: Arc::new(PolicyEngine::with_defaults().map_err(|p| setup("policy")(all(p)))?),
             actuator: Arc::new(LabActuator(world.clone())),
-            facts: Arc::new(StaticFacts::all_clear()),
+            facts: Arc::new(LabFacts),
             changes: Arc::new(EmbeddedChangeRecords::new(store.clone(), shared.clone())),
             notifier: Arc::new(LogNotifier),
             clock: shared.clone(),
         }));
         let probes: Vec<Arc<dyn Probe>> = vec![
+            Arc::new(HostFactsProbe(world.clone())),
             Arc::new(MetricsProbe(world.clone())),
             Arc::new(LogsProbe(world.clone())),
             Arc::new(CmdbProbe(world.clone())),
@@ -168,7 +170,7 @@ impl Pillars {
             index: ooda_incident::triage::default_index().map_err(setup("similar index"))?,
             probes,
             gate: gate.clone(),
-            facts: Arc::new(StaticFacts::all_clear()),
+            facts: Arc::new(LabFacts),
             signals: Arc::new(world.clone()),
             notifier: Arc::new(Quiet),
             clock: shared,
@@ -212,7 +214,7 @@ impl Pillars {
 
     /// One step of virtual time at `t`: the kill switch schedule, new alerts, verification, and
     /// the on-call human.
-    pub fn step(&mut self, t: i64, alerts: Vec<Alert>) {
+    pub fn step(&mut self, t: i64, alerts: Vec<ooda_monitor::fusion::FusionEvent>) {
         self.clock.set(from_millis(t));
         let on = self
             .kill_switch
@@ -235,8 +237,23 @@ impl Pillars {
                 }
             }
         }
-        for mut alert in alerts {
-            enrich(&mut alert);
+        for event in alerts {
+            let alert = match event {
+                ooda_monitor::fusion::FusionEvent::Resolved(alert) => {
+                    match self.responder.alert_resolved(&alert) {
+                        Ok(Some((id, _))) => {
+                            if let Some(&i) = self.by_id.get(&id) {
+                                self.refresh(i, t);
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(e) => self.errors.push(format!("alert resolved: {e}")),
+                    }
+                    continue;
+                }
+                ooda_monitor::fusion::FusionEvent::Opened(alert)
+                | ooda_monitor::fusion::FusionEvent::Updated(alert) => alert,
+            };
             let Some(host) = alert
                 .host
                 .as_deref()
@@ -466,15 +483,34 @@ impl Pillars {
     }
 }
 
-/// The labels the agent's inventory would add to an alert: runbook variables.
-fn enrich(alert: &mut Alert) {
-    for (k, v) in [
-        ("service", "app"),
-        ("process", "app-worker"),
-        ("clean_path", "/var/tmp/app"),
-        ("channel", "#ops"),
-        ("replicas", "3"),
-    ] {
-        alert.labels.entry(k.into()).or_insert_with(|| v.into());
+/// The Gate's facts in the lab, answered by the live agent's rules: a path is allowlisted only
+/// inside the operator's scratch directory; what the live agent has no integration for
+/// (replication, previous releases, drained hosts, approved templates) does not hold. The lab
+/// only differs in that its filesystem is simulated (no canonicalisation on this machine's disk).
+struct LabFacts;
+
+impl ooda_govern::Facts for LabFacts {
+    fn precondition(
+        &self,
+        precondition: ooda_govern::Precondition,
+        request: &ooda_core::ActionRequest,
+    ) -> Result<bool, String> {
+        Ok(match (precondition, &request.action) {
+            (ooda_govern::Precondition::PathAllowlisted, ooda_core::Action::CleanPath { path }) => {
+                let path = path.trim_end_matches('/');
+                !path.contains("..")
+                    && (path == LAB_SCRATCH || path.starts_with(&format!("{LAB_SCRATCH}/")))
+            }
+            _ => false,
+        })
+    }
+
+    fn maintenance_window_open(&self, _: &str, _: ooda_core::Timestamp) -> Result<bool, String> {
+        // As live: incident actions do not wait for patch windows.
+        Ok(false)
+    }
+
+    fn active_incidents(&self, _: &str) -> Result<u32, String> {
+        Ok(0)
     }
 }

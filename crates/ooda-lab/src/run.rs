@@ -91,7 +91,7 @@ pub fn run(
     let total = ((end - EPOCH_MS) / step_ms).max(1) as u64;
     let mut raw_anomalies = 0u64;
     let mut alerts: Vec<ScoredAlert> = Vec::new();
-    let mut opened: Vec<Alert> = Vec::new();
+    let mut opened: Vec<FusionEvent> = Vec::new();
     let mut anomalies = Vec::new();
     let mut rows = vec![[0.0; 7]; hosts.len()];
     let mut found: Vec<Vec<ooda_core::Anomaly>> = vec![Vec::new(); hosts.len()];
@@ -155,10 +155,11 @@ pub fn run(
         }
         if t >= scored_start {
             for event in events {
-                if let FusionEvent::Opened(alert) = event {
-                    alerts.push(scored(&alert));
-                    opened.push(alert);
+                if let FusionEvent::Opened(alert) = &event {
+                    alerts.push(scored(alert));
                 }
+                // Incident response hears every alert event, as the live agent's does.
+                opened.push(event);
             }
         }
         if let Some(p) = pillars.as_mut() {

@@ -6,17 +6,18 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use ooda_core::Action;
 use ooda_core::{ActionId, ActionKind, ActionRequest, Alert, AlertId, IncidentId};
 use ooda_govern::{Actuator, ActuatorError, ActuatorStatus, ExecutionToken};
 use ooda_incident::evidence::{
-    fill_rate_reading, CmdbRecord, LogTemplate, MetricReading, Observation, Probe, ProbeFuture,
-    ProbeQuery,
+    fill_rate_reading, CmdbRecord, HostFacts, LogTemplate, MetricReading, Observation, PathFact,
+    Probe, ProbeFuture, ProbeQuery, ProcessFact,
 };
 use ooda_incident::responder::SignalSource;
 use ooda_incident::Incident;
 
 use crate::faults::{Fault, FaultKind};
-use crate::fleet::{host_index, Class, FS_FREE, MEMORY, METRICS};
+use crate::fleet::{host_index, Class, CPU, FS_FREE, MEMORY, METRICS};
 use crate::rng::Rng;
 
 /// One member of a firing alert: metric, value, expected.
@@ -200,6 +201,56 @@ impl WorldState {
         }
     }
 
+    /// What the host's kernel would list: the service's worker (its memory is the host's
+    /// application memory, its growth the last hour's trend), a runaway job while one runs, and
+    /// the scratch directory on the root filesystem (full of junk while the disk fills). What a
+    /// live agent reads from /proc and its allowlist, nothing it could not know.
+    fn host_facts(&self, host: usize) -> HostFacts {
+        let values = &self.values[host];
+        let live = self.live_fault(host).map(|i| self.faults[i].kind);
+        let history = &self.history[host];
+        let memory: Vec<(i64, f64)> = history.iter().map(|(t, m, _)| (*t, *m)).collect();
+        let growth = fill_rate_reading("memory_used_percent", &memory)
+            .map(|r| r.value * LAB_MEMORY_BYTES as f64 / 100.0);
+        let runaway = live == Some(FaultKind::CpuRunaway);
+        let worker_cpu = if runaway { 5.0 } else { values[CPU] * 0.8 };
+        let mut processes = vec![ProcessFact {
+            pid: worker_pid(host),
+            name: LAB_WORKER.into(),
+            cpu_percent: worker_cpu,
+            rss_bytes: (values[MEMORY].clamp(0.0, 100.0) * 0.6 * LAB_MEMORY_BYTES as f64 / 100.0)
+                as u64,
+            rss_growth_bytes_per_hour: growth,
+            service: Some(LAB_SERVICE.into()),
+        }];
+        if runaway {
+            processes.insert(
+                0,
+                ProcessFact {
+                    pid: runaway_pid(host),
+                    name: LAB_RUNAWAY.into(),
+                    cpu_percent: 98.0,
+                    rss_bytes: 64 << 20,
+                    rss_growth_bytes_per_hour: None,
+                    service: None,
+                },
+            );
+        }
+        let scratch = if live == Some(FaultKind::DiskFull) {
+            40 << 30
+        } else {
+            64 << 20
+        };
+        HostFacts {
+            processes,
+            cleanable: vec![PathFact {
+                path: LAB_SCRATCH.into(),
+                mount: "/".into(),
+                bytes: scratch,
+            }],
+        }
+    }
+
     /// What the host's logs say now: the fault's own messages, counted over the last minutes.
     fn logs(&self, host: usize) -> Vec<LogTemplate> {
         let Some(index) = self.live_fault(host) else {
@@ -240,6 +291,23 @@ impl WorldState {
             _ => Vec::new(),
         }
     }
+}
+
+/// The lab hosts' application: one service with one worker process.
+pub const LAB_SERVICE: &str = "app";
+pub const LAB_WORKER: &str = "app-worker";
+/// A job that runs away with a core (not a service: nothing restarts it).
+pub const LAB_RUNAWAY: &str = "batch-job";
+/// The one clean-up directory the lab's operator allowlisted.
+pub const LAB_SCRATCH: &str = "/var/tmp/app";
+const LAB_MEMORY_BYTES: u64 = 8 << 30;
+
+fn worker_pid(host: usize) -> u32 {
+    4_000 + host as u32
+}
+
+fn runaway_pid(host: usize) -> u32 {
+    70_000 + host as u32
 }
 
 /// The shared world handle the run loop, the probes and the actuator hold.
@@ -344,9 +412,29 @@ impl Probe for CmdbProbe {
                     host: name,
                     class: world.classes[host].as_str().to_owned(),
                     environment: "prod".into(),
-                    services: vec!["app".into()],
+                    services: vec![LAB_SERVICE.into()],
                     owner: "sre".into(),
                 },
+            })
+        })
+    }
+}
+
+/// The host's processes and clean-up directories (see [`WorldState::host_facts`]).
+#[derive(Debug, Clone)]
+pub struct HostFactsProbe(pub World);
+
+impl Probe for HostFactsProbe {
+    fn name(&self) -> &str {
+        "host"
+    }
+    fn probe<'a>(&'a self, query: &'a ProbeQuery) -> ProbeFuture<'a> {
+        Box::pin(async move {
+            let world = self.0.lock();
+            let host = host_of(query.host.as_deref(), world.values.len())
+                .ok_or_else(|| probe_error(query))?;
+            Ok(Observation::Host {
+                facts: world.host_facts(host),
             })
         })
     }
@@ -373,20 +461,28 @@ impl SignalSource for World {
 #[derive(Debug, Clone)]
 pub struct LabActuator(pub World);
 
-/// Whether an action ends a fault of this kind.
-fn fixes(action: ActionKind, fault: FaultKind) -> bool {
-    matches!(
-        (action, fault),
+/// Whether an action, aimed at what it names, ends a fault of this kind on host `h`: a restart
+/// of another service, a cap on another process or a clean-up of another directory changes
+/// nothing, as on a real host.
+fn fixes(action: &Action, fault: FaultKind, h: usize) -> bool {
+    let runaway = format!("{LAB_RUNAWAY}:{}", runaway_pid(h));
+    match (action, fault) {
+        (Action::RestartService { service }, FaultKind::MemoryLeak | FaultKind::CrashLoop) => {
+            service == LAB_SERVICE
+        }
+        (Action::RollbackDeploy { service, .. }, FaultKind::CrashLoop) => service == LAB_SERVICE,
+        (Action::KillProcess { process }, FaultKind::CpuRunaway) => *process == runaway,
         (
-            ActionKind::RestartService,
-            FaultKind::MemoryLeak | FaultKind::CrashLoop
-        ) | (ActionKind::RollbackDeploy, FaultKind::CrashLoop)
-            | (ActionKind::KillProcess, FaultKind::CpuRunaway)
-            | (
-                ActionKind::CleanPath | ActionKind::RotateLogs,
-                FaultKind::DiskFull
-            )
-    )
+            Action::ThrottleProcess {
+                process,
+                cpu_percent,
+            },
+            FaultKind::CpuRunaway,
+        ) => *process == runaway && *cpu_percent > 0 && *cpu_percent <= 50,
+        (Action::CleanPath { path }, FaultKind::DiskFull) => path == LAB_SCRATCH,
+        (Action::RotateLogs { service }, FaultKind::DiskFull) => service == LAB_SERVICE,
+        _ => false,
+    }
 }
 
 impl Actuator for LabActuator {
@@ -406,7 +502,7 @@ impl Actuator for LabActuator {
             Some(_) if failed => Err(format!("lab: simulated {kind} failure")),
             Some(h) => {
                 let live = world.live_fault(h).map(|i| world.faults[i].kind);
-                if live.is_some_and(|fault| fixes(kind, fault)) {
+                if live.is_some_and(|fault| fixes(&request.action, fault, h)) {
                     fixed = world.clear(h, Fixer::Ooda);
                 }
                 Ok(match kind {

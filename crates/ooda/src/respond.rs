@@ -14,13 +14,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use ooda_config::{Config, IncidentConfig, LogSourceConfig};
+use ooda_connect::host::processes::{busiest, ProcessTable};
 use ooda_connect::logs::{LogQuery, LogSource};
 use ooda_core::{ActionRequest, Host, SharedClock, Timestamp};
 use ooda_govern::{Gate, GateParts, Precondition};
-use ooda_incident::actuator::{LocalActuator, LocalConfig};
+use ooda_incident::actuator::{CpuControl, LocalActuator, LocalConfig, ServiceSpec, Supervisor};
 use ooda_incident::evidence::{
-    CmdbRecord, DeployFileProbe, LogTemplate, MetricReading, Observation, Probe, ProbeError,
-    ProbeFuture, ProbeQuery,
+    CmdbRecord, DeployFileProbe, HostFacts, LogTemplate, MetricReading, Observation, PathFact,
+    Probe, ProbeError, ProbeFuture, ProbeQuery, ProcessFact,
 };
 use ooda_incident::lifecycle::Incident;
 use ooda_incident::reasoner::{BuiltinReasoner, Case, Reasoner, Report, Tools};
@@ -73,6 +74,32 @@ pub struct StageParts<'a> {
 pub struct IncidentStage {
     pub responder: Arc<Responder>,
     pub gate: Arc<Gate>,
+    /// Services ooda supervises (stopped when the stage is dropped).
+    pub supervisor: Option<Arc<Supervisor>>,
+}
+
+/// The name this agent's own host goes by: the host source's label, else the kernel's hostname.
+pub fn local_host_name(config: &Config) -> String {
+    config
+        .sources
+        .iter()
+        .find_map(|s| match s {
+            ooda_config::SourceConfig::Host(h) => Some(h.host_label.clone().unwrap_or_else(|| {
+                std::fs::read_to_string(h.proc_path.join("sys/kernel/hostname"))
+                    .map(|n| n.trim().to_owned())
+                    .ok()
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| "localhost".to_owned())
+            })),
+            _ => None,
+        })
+        .unwrap_or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|n| n.trim().to_owned())
+                .ok()
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| "localhost".to_owned())
+        })
 }
 
 pub fn build(parts: StageParts<'_>) -> anyhow::Result<IncidentStage> {
@@ -87,7 +114,31 @@ pub fn build(parts: StageParts<'_>) -> anyhow::Result<IncidentStage> {
     } = parts;
     let incident = &config.incident;
     let policy = home.policy()?;
-    let local = local_config(incident);
+    let local_host = local_host_name(config);
+    let supervisor = (!incident.actuator.supervise.is_empty()).then(|| {
+        Supervisor::start(
+            incident
+                .actuator
+                .supervise
+                .iter()
+                .map(|s| ServiceSpec {
+                    name: s.name.clone(),
+                    argv: s.command.clone(),
+                })
+                .collect(),
+        )
+    });
+    let mut local = local_config(incident);
+    local.host = Some(local_host.clone());
+    local.cpu_control = CpuControl::detect(Path::new("/sys/fs/cgroup"));
+    local.supervisor = supervisor.clone();
+    let host_facts = Arc::new(HostFactsProbe {
+        host: local_host,
+        table: Arc::new(std::sync::Mutex::new(ProcessTable::new("/proc"))),
+        clean_allowlist: local.clean_allowlist.clone(),
+        supervisor: supervisor.clone(),
+        inventory: config.hosts.clone(),
+    });
     let facts = Arc::new(LiveFacts {
         clean_allowlist: local.clean_allowlist.clone(),
         playbook_dir: local.playbook_dir.clone(),
@@ -140,6 +191,7 @@ pub fn build(parts: StageParts<'_>) -> anyhow::Result<IncidentStage> {
     };
 
     let mut probes: Vec<Arc<dyn Probe>> = vec![
+        host_facts,
         Arc::new(LiveMetricsProbe { live: live.clone() }),
         Arc::new(CmdbProbe {
             hosts: config.hosts.clone(),
@@ -178,6 +230,7 @@ pub fn build(parts: StageParts<'_>) -> anyhow::Result<IncidentStage> {
     Ok(IncidentStage {
         responder: Arc::new(responder),
         gate,
+        supervisor,
     })
 }
 
@@ -217,7 +270,13 @@ pub async fn run(
     loop {
         tokio::select! {
             delivery = subscription.next() => {
-                let Some(delivery) = delivery else { return };
+                let Some(delivery) = delivery else {
+                    // The bus closed: the agent is stopping, and so are the services it supervises.
+                    if let Some(supervisor) = &stage.supervisor {
+                        supervisor.stop_all();
+                    }
+                    return;
+                };
                 if silenced(&delivery.event) {
                     tracing::info!(event = %delivery.event.id, "alert silenced in alertmanager: no incident");
                     subscription.ack_now(&delivery);
@@ -457,6 +516,140 @@ impl SignalSource for LiveSignals {
             ));
         }
         Ok(out)
+    }
+}
+
+/// This agent's own host as its kernel reports it: the busiest processes (CPU share over a
+/// second, resident memory and its growth since the probe first looked) with the service that
+/// owns each, and the allowlisted clean-up directories with their filesystem and size. Other
+/// hosts' processes are not visible from here (not applicable, never guessed).
+#[derive(Clone)]
+struct HostFactsProbe {
+    host: String,
+    table: Arc<std::sync::Mutex<ProcessTable>>,
+    clean_allowlist: Vec<PathBuf>,
+    supervisor: Option<Arc<Supervisor>>,
+    inventory: Vec<Host>,
+}
+
+/// How many processes by CPU, by memory and by growth the facts keep.
+const TOP_PROCESSES: usize = 5;
+
+impl HostFactsProbe {
+    fn facts(&self) -> Result<HostFacts, String> {
+        let now_ms = || chrono::Utc::now().timestamp_millis();
+        let mut table = self
+            .table
+            .lock()
+            .map_err(|_| "process table poisoned".to_owned())?;
+        // Two looks a second apart give every process a CPU share.
+        table.look(now_ms());
+        std::thread::sleep(Duration::from_secs(1));
+        let all = table.look(now_ms());
+        drop(table);
+        let services: Vec<String> = self
+            .inventory
+            .iter()
+            .find(|h| h.name == self.host)
+            .and_then(|h| h.tags.get("services"))
+            .map(|s| s.split(',').map(|s| s.trim().to_owned()).collect())
+            .unwrap_or_default();
+        let processes = busiest(all, TOP_PROCESSES)
+            .into_iter()
+            .map(|p| {
+                let service = self
+                    .supervisor
+                    .as_ref()
+                    .and_then(|s| s.owner(p.pid))
+                    .or(p.unit.clone())
+                    .or_else(|| services.iter().find(|s| **s == p.name).cloned());
+                ProcessFact {
+                    pid: p.pid,
+                    name: p.name,
+                    cpu_percent: p.cpu_percent.unwrap_or(0.0),
+                    rss_bytes: p.rss_bytes,
+                    rss_growth_bytes_per_hour: p.rss_growth_bytes_per_hour,
+                    service,
+                }
+            })
+            .collect();
+        let mounts = mount_points();
+        let cleanable = self
+            .clean_allowlist
+            .iter()
+            .filter_map(|dir| {
+                let dir = dir.canonicalize().ok()?;
+                let mount = mounts
+                    .iter()
+                    .filter(|m| dir.starts_with(m))
+                    .max_by_key(|m| m.as_os_str().len())?
+                    .display()
+                    .to_string();
+                Some(PathFact {
+                    path: dir.display().to_string(),
+                    mount,
+                    bytes: dir_bytes(&dir),
+                })
+            })
+            .collect();
+        Ok(HostFacts {
+            processes,
+            cleanable,
+        })
+    }
+}
+
+/// Mount points from /proc/self/mounts (octal escapes decoded).
+fn mount_points() -> Vec<PathBuf> {
+    std::fs::read_to_string("/proc/self/mounts")
+        .map(|text| {
+            text.lines()
+                .filter_map(|line| line.split_whitespace().nth(1))
+                .map(|m| PathBuf::from(ooda_connect::host::parse::unescape_octal(m)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Bytes under `dir`, not following links, stopping at other filesystems' files as `du -x` would
+/// not: a scratch directory is one tree.
+fn dir_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .map(|e| match std::fs::symlink_metadata(e.path()) {
+            Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+impl Probe for HostFactsProbe {
+    fn name(&self) -> &str {
+        "host"
+    }
+    fn probe<'a>(&'a self, query: &'a ProbeQuery) -> ProbeFuture<'a> {
+        Box::pin(async move {
+            let host = query
+                .host
+                .as_deref()
+                .ok_or_else(|| ProbeError::NotApplicable("the alert names no host".into()))?;
+            if host != self.host {
+                return Err(ProbeError::NotApplicable(format!(
+                    "processes are read only on this agent's own host ({}), not on {host}",
+                    self.host
+                )));
+            }
+            let probe = self.clone();
+            let facts = tokio::task::spawn_blocking(move || probe.facts())
+                .await
+                .map_err(|e| ProbeError::Failed(e.to_string()))?
+                .map_err(ProbeError::Failed)?;
+            Ok(Observation::Host { facts })
+        })
     }
 }
 

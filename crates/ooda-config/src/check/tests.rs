@@ -128,3 +128,38 @@ mod props {
         }
     }
 }
+
+#[test]
+fn clean_allowlists_refuse_system_trees_and_relative_paths() {
+    for (dir, fragment) in [
+        ("/", "system tree"),
+        ("/etc", "system tree"),
+        ("/var/lib/", "system tree"),
+        ("/usr/share/doc", "inside the system tree /usr"),
+        ("scratch", "absolute"),
+        ("/var/tmp/../etc", "'..'"),
+    ] {
+        assert_error(
+            &format!(
+                "version = 1\n[incident.actuator]\nclean_allowlist = [\"/var/tmp/app\", {dir:?}]\n"
+            ),
+            "incident.actuator.clean_allowlist[1]",
+            fragment,
+        );
+    }
+    assert!(errors_of("version = 1\n[incident.actuator]\nclean_allowlist = [\"/var/tmp/app\", \"/srv/app/scratch\"]\n").is_empty());
+}
+
+#[test]
+fn supervised_services_need_a_name_and_a_command() {
+    assert_error(
+        "version = 1\n[[incident.actuator.supervise]]\nname = \"-x\"\ncommand = [\"sleep\", \"1\"]\n",
+        "incident.actuator.supervise[0].name",
+        "service name",
+    );
+    assert_error(
+        "version = 1\n[[incident.actuator.supervise]]\nname = \"app\"\ncommand = []\n",
+        "incident.actuator.supervise[0].command",
+        "non-empty argv",
+    );
+}

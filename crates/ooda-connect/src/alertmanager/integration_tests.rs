@@ -71,27 +71,58 @@ async fn alertmanager_round_trip_webhook_and_silence() {
     assert_eq!(ours.labels["severity"], "critical");
     assert_eq!(ours.labels["alertname"], "ooda_baseline");
 
-    // In: Alertmanager routes it to the webhook; the v4 payload parses into External alerts.
+    // In: Alertmanager routes ooda's own alert back to the webhook; that echo is not a new
+    // alert (it carries ooda's fingerprint), so it parses into nothing.
     let body = testkit::eventually("the webhook from Alertmanager", || {
         let got = rx.try_recv().ok();
         async move { got }
     })
     .await;
-    let incoming = webhook(&body, chrono::Utc::now())
+    assert!(String::from_utf8_lossy(&body).contains(FINGERPRINT_LABEL));
+    let echoed = webhook(&body, chrono::Utc::now())
         .unwrap_or_else(|e| panic!("{e}; body: {}", String::from_utf8_lossy(&body)));
+    assert!(echoed.is_empty(), "echo taken back in: {echoed:?}");
+
+    // A foreign alert (as Prometheus posts it) comes in as an External alert.
+    let http = reqwest::Client::new();
+    let post_foreign = |ends_at: Option<String>| {
+        let mut alert = serde_json::json!({
+            "labels": {"alertname": "HighLatency", "host": "web-2", "severity": "warning"},
+            "annotations": {"summary": "p99 latency on web-2 above 2 s"},
+            "startsAt": (chrono::Utc::now() - chrono::Duration::minutes(2)).to_rfc3339(),
+        });
+        if let Some(end) = ends_at {
+            alert["endsAt"] = serde_json::Value::String(end);
+        }
+        http.post(format!("{}/api/v2/alerts", am.url()))
+            .json(&serde_json::json!([alert]))
+            .send()
+    };
+    let sent = post_foreign(None).await.expect("post foreign alert");
+    assert!(sent.status().is_success(), "{}", sent.status());
+    let incoming = testkit::eventually("the foreign alert's webhook", || {
+        let got = rx.try_recv().ok();
+        async move {
+            let alerts = webhook(&got?, chrono::Utc::now()).ok()?;
+            (!alerts.is_empty()).then_some(alerts)
+        }
+    })
+    .await;
     assert_eq!(incoming.len(), 1);
     assert_eq!(incoming[0].kind, AlertKind::External);
-    assert_eq!(incoming[0].host.as_deref(), Some("web-1"));
+    assert_eq!(incoming[0].host.as_deref(), Some("web-2"));
     assert_eq!(incoming[0].state, AlertState::Firing);
-    assert_eq!(incoming[0].summary, "cpu on web-1 far above baseline");
+    assert_eq!(incoming[0].summary, "p99 latency on web-2 above 2 s");
     // Loop guard: what came from Alertmanager is never pushed back.
     assert_eq!(client.push(&incoming).await.expect("push"), 0);
 
-    // Resolve: pushed with endsAt, Alertmanager sends a resolved notification.
-    client
-        .push(&[alert("web-1", AlertState::Resolved)])
-        .await
-        .expect("push resolved");
+    // Resolve: the foreign alert ends, Alertmanager sends a resolved notification.
+    let sent = post_foreign(Some(
+        (chrono::Utc::now() - chrono::Duration::seconds(1)).to_rfc3339(),
+    ))
+    .await
+    .expect("post resolved");
+    assert!(sent.status().is_success());
     let resolved = testkit::eventually("a resolved webhook", || {
         let got = rx.try_recv().ok();
         async move {
@@ -100,7 +131,7 @@ async fn alertmanager_round_trip_webhook_and_silence() {
         }
     })
     .await;
-    assert_eq!(resolved.host.as_deref(), Some("web-1"));
+    assert_eq!(resolved.host.as_deref(), Some("web-2"));
 
     // Silences: one made in Alertmanager (by a person; here by the test) holds back ooda's alert.
     let now = chrono::Utc::now();

@@ -129,6 +129,11 @@ pub fn webhook(body: &[u8], now: Timestamp) -> Result<Vec<Alert>, AlertmanagerEr
     }
     let mut out = Vec::with_capacity(payload.alerts.len());
     for item in payload.alerts {
+        // ooda's own pushed alerts come back through a webhook route that matches them: they
+        // are already ooda's alerts, never new ones (an echo would open a duplicate incident).
+        if item.labels.contains_key(FINGERPRINT_LABEL) {
+            continue;
+        }
         let opened_at = time(&item.starts_at, "startsAt")?;
         let resolved = item.status == "resolved";
         let ends_at = if item.ends_at.is_empty() {

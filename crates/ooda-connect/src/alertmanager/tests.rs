@@ -173,3 +173,18 @@ fn silences_match_like_alertmanager() {
     info.severity = Severity::Info;
     assert!(set.silences(&info, now()).is_none(), "negative matcher");
 }
+
+#[test]
+fn echoes_of_oodas_own_pushes_are_not_taken_back_in() {
+    let echo = PAYLOAD.replace(
+        r#""alertname": "DiskFull", "host": "db-1""#,
+        r#""alertname": "DiskFull", "host": "db-1", "ooda_fingerprint": "db-1:threshold:abc""#,
+    );
+    let alerts = webhook(echo.as_bytes(), now()).expect("payload");
+    assert_eq!(
+        alerts.len(),
+        1,
+        "the echo is dropped, the foreign alert kept"
+    );
+    assert_eq!(alerts[0].summary, "load is high");
+}

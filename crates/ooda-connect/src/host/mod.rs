@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod parse;
+pub mod processes;
 mod source;
 
 pub use config::HostSourceConfig;

@@ -100,6 +100,14 @@ pub enum AuditEntry {
         by: String,
         reason: String,
     },
+    /// A person acknowledged, closed or reopened an incident.
+    IncidentHuman {
+        incident: String,
+        /// `ack`, `close` or `reopen`.
+        verb: String,
+        by: String,
+        reason: String,
+    },
     /// An autonomy level was changed at run time (`ooda autonomy set`).
     AutonomySet {
         #[serde(default)]
@@ -142,6 +150,7 @@ impl AuditEntry {
             AuditEntry::ApprovalVote { .. } => "approval_vote",
             AuditEntry::ApprovalExpired { .. } => "approval_expired",
             AuditEntry::KillSwitch { .. } => "kill_switch",
+            AuditEntry::IncidentHuman { .. } => "incident_human",
             AuditEntry::AutonomySet { .. } => "autonomy_set",
             AuditEntry::PolicyLoaded { .. } => "policy_loaded",
             AuditEntry::PolicyRejected { .. } => "policy_rejected",

@@ -2,8 +2,11 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use super::process::{self, CpuControl};
+use super::supervisor::Supervisor;
 
 use ooda_core::{Action, ActionKind};
 use ooda_govern::{Actuator, ActuatorError, ActuatorStatus, ExecutionToken};
@@ -27,6 +30,15 @@ pub struct LocalConfig {
     pub timeout: Duration,
     /// Captured stdout+stderr kept per action, in bytes.
     pub max_output: usize,
+    /// The one host this actuator acts on (this agent's own). A request naming any other host
+    /// is refused: other hosts are reached through ansible or AWX with the inventory's name.
+    pub host: Option<String>,
+    /// Where processes are looked up (`/proc`).
+    pub proc_root: PathBuf,
+    /// How CPU caps are applied here.
+    pub cpu_control: CpuControl,
+    /// Services ooda itself supervises; `restart_service` goes to it first.
+    pub supervisor: Option<Arc<Supervisor>>,
 }
 
 impl Default for LocalConfig {
@@ -37,6 +49,10 @@ impl Default for LocalConfig {
             playbook_dir: None,
             timeout: Duration::from_secs(120),
             max_output: 16 * 1024,
+            host: None,
+            proc_root: PathBuf::from("/proc"),
+            cpu_control: CpuControl::Nice,
+            supervisor: None,
         }
     }
 }
@@ -92,7 +108,41 @@ impl LocalActuator {
     pub(crate) fn run(&self, action: &Action) -> Result<String, String> {
         match action {
             Action::CleanPath { path } => self.clean(Path::new(path)),
+            Action::KillProcess { process } => {
+                let target = process::target(&self.config.proc_root, process)?;
+                process::kill(&self.config.proc_root, &target, Duration::from_secs(10))
+            }
+            Action::ThrottleProcess {
+                process,
+                cpu_percent,
+            } => {
+                let target = process::target(&self.config.proc_root, process)?;
+                self.config.cpu_control.throttle(&target, *cpu_percent)
+            }
+            Action::RestartService { service }
+                if self
+                    .config
+                    .supervisor
+                    .as_ref()
+                    .is_some_and(|s| s.names().contains(service)) =>
+            {
+                match &self.config.supervisor {
+                    Some(supervisor) => supervisor.restart(service),
+                    None => Err(format!("{service} is not supervised")),
+                }
+            }
             other => self.command(other),
+        }
+    }
+
+    /// Refuses a request for another host than this agent's own.
+    fn check_host(&self, request: &ooda_core::ActionRequest) -> Result<(), String> {
+        match &self.config.host {
+            Some(own) if *own != request.host.name => Err(format!(
+                "the local actuator acts only on this agent's host {own:?}, not on {:?}: other hosts need ansible or AWX",
+                request.host.name
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -309,7 +359,10 @@ impl Actuator for LocalActuator {
                 Err(ActuatorError(output))
             };
         }
-        let result = self.run(&token.request().action);
+        let request = token.request();
+        let result = self
+            .check_host(request)
+            .and_then(|()| self.run(&request.action));
         let (ok, output) = match &result {
             Ok(out) => (true, out.clone()),
             Err(err) => (false, err.clone()),

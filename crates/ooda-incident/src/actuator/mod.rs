@@ -6,8 +6,12 @@
 //! command printed as evidence. systemd units and `ansible-playbook` are rows of that table.
 
 mod local;
+pub mod process;
+pub mod supervisor;
 
 pub use local::{CommandSpec, LocalActuator, LocalConfig};
+pub use process::CpuControl;
+pub use supervisor::{ServiceSpec, Supervisor};
 
 #[cfg(test)]
 mod tests;

@@ -145,6 +145,8 @@ pub fn signals(catalogue: &Catalogue, evidence: &Evidence) -> Signals {
                     signals.see("maintenance.open", id);
                 }
             }
+            // Host facts name targets; the metrics already carry the symptoms they explain.
+            Observation::Host { .. } => {}
             Observation::Changes { changes } => {
                 signals.look("change.recent_patch", id);
                 signals.look("change.recent_config", id);

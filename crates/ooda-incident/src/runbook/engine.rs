@@ -162,6 +162,28 @@ impl Engine<'_> {
                     }
                     let action = match step.action.render(&ctx.vars) {
                         Ok(action) => action,
+                        // A later step the facts cannot target does not undo what already ran:
+                        // the run ends there and verification judges the steps taken (a disk
+                        // that the clean-up emptied needs no log rotation).
+                        Err(reason)
+                            if records.iter().any(|r| {
+                                !r.rollback && matches!(r.answer, GateAnswer::Succeeded { .. })
+                            }) =>
+                        {
+                            records.push(StepRecord {
+                                step: step.id.clone(),
+                                rollback: false,
+                                action: None,
+                                answer: GateAnswer::Refused {
+                                    code: "unbound".into(),
+                                    reason: reason.clone(),
+                                },
+                                note: Some(format!(
+                                    "not run: {reason}; the steps before it are verified instead"
+                                )),
+                            });
+                            return self.finish(runbook, records, RunOutcome::Completed);
+                        }
                         Err(reason) => {
                             return self.stop(
                                 runbook,

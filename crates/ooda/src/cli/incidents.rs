@@ -1,4 +1,5 @@
-//! `ooda incidents list|show|timeline|postmortem`: read the incident register in the store.
+//! `ooda incidents list|show|timeline|postmortem|ack|close|reopen`: read the incident register in
+//! the store; a person's ack, close and reopen are written to the incident and the audit log.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use ooda_core::SystemClock;
 use ooda_incident::lifecycle::TimelineEntry;
 use ooda_incident::postmortem::IncidentResult;
 use ooda_incident::reasoner::Report;
-use ooda_incident::register::Register;
+use ooda_incident::register::{HumanVerb, Register};
 use ooda_store::{DataDir, SqliteStore, Store};
 
 use super::GlobalArgs;
@@ -37,6 +38,75 @@ pub enum IncidentsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Say you are on it (a timeline note and an audit record).
+    Ack {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Close an incident by hand (an escalated one, or take over and close one ooda holds).
+    Close {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Reopen a closed incident: it becomes escalated, yours.
+    Reopen {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// Who runs this command: the operating-system account (the CLI acts as the local admin of
+/// this data directory; a name is never taken from a flag).
+fn local_principal() -> String {
+    let uid = rustix::process::getuid().as_raw();
+    let name = std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|passwd| {
+            passwd.lines().find_map(|line| {
+                let mut fields = line.split(':');
+                let name = fields.next()?;
+                let id = fields.nth(1)?.parse::<u32>().ok()?;
+                (id == uid).then(|| name.to_owned())
+            })
+        });
+    format!("local:{}", name.unwrap_or_else(|| format!("uid{uid}")))
+}
+
+fn human(
+    global: &GlobalArgs,
+    register: &Register,
+    id: &str,
+    verb: HumanVerb,
+    reason: &str,
+) -> anyhow::Result<ExitCode> {
+    if reason.trim().is_empty() {
+        anyhow::bail!("--reason must say why");
+    }
+    let incident = register.find(id)?;
+    let by = local_principal();
+    let state = register.human(incident.id, verb, &by, reason)?;
+    let verb_name = match verb {
+        HumanVerb::Ack => "ack",
+        HumanVerb::Close => "close",
+        HumanVerb::Reopen => "reopen",
+    };
+    let home = ooda_govern::Home::open(&global.data_dir, None).context("opening the audit log")?;
+    home.audit
+        .append(ooda_govern::audit::AuditEntry::IncidentHuman {
+            incident: incident.id.to_string(),
+            verb: verb_name.to_owned(),
+            by: by.clone(),
+            reason: reason.to_owned(),
+        })?;
+    println!(
+        "{} {verb_name} by {by}: now {}",
+        incident.id,
+        state.as_str()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn register(global: &GlobalArgs) -> anyhow::Result<Register> {
@@ -147,6 +217,15 @@ pub fn run(command: IncidentsCommand, global: &GlobalArgs) -> anyhow::Result<Exi
             } else {
                 print!("{}", result.post_mortem);
             }
+        }
+        IncidentsCommand::Ack { id, reason } => {
+            return human(global, &register, &id, HumanVerb::Ack, &reason)
+        }
+        IncidentsCommand::Close { id, reason } => {
+            return human(global, &register, &id, HumanVerb::Close, &reason)
+        }
+        IncidentsCommand::Reopen { id, reason } => {
+            return human(global, &register, &id, HumanVerb::Reopen, &reason)
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -28,7 +28,7 @@ pub enum PolicyCommand {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// Action type (restart_service, kill_process, clean_path, rotate_logs, scale, failover_database,
+    /// Action type (restart_service, kill_process, throttle_process, clean_path, rotate_logs, scale, failover_database,
     /// rollback_deploy, apply_patch, reboot, run_template, notify, open_change_record).
     #[arg(long)]
     action: String,
@@ -126,6 +126,10 @@ fn action_of(kind: ActionKind) -> Action {
     match kind {
         ActionKind::RestartService => Action::RestartService { service: s() },
         ActionKind::KillProcess => Action::KillProcess { process: s() },
+        ActionKind::ThrottleProcess => Action::ThrottleProcess {
+            process: s(),
+            cpu_percent: 20,
+        },
         ActionKind::CleanPath => Action::CleanPath { path: s() },
         ActionKind::RotateLogs => Action::RotateLogs { service: s() },
         ActionKind::Scale => Action::Scale {
