@@ -66,6 +66,8 @@ impl IncidentState {
                 | (S::Triaged, S::Investigating)
                 | (S::Investigating, S::Acting)
                 | (S::Acting, S::Verifying)
+                // A step's signal did not clear: the runbook's next step.
+                | (S::Verifying, S::Acting)
                 | (S::Verifying, S::Resolved)
                 | (S::Resolved, S::Closed)
                 | (S::Escalated, S::Closed)

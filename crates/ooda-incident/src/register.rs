@@ -221,6 +221,18 @@ impl Register {
             });
         }
         let now = self.clock.now();
+        // An alert belongs to one incident for its whole life: its updates never open another,
+        // whatever state that incident is in now.
+        let alert_key = format!("incident/alert/{}", alert.id);
+        if let Some(id) = self
+            .store
+            .kv_get(&alert_key)?
+            .and_then(|text| text.parse::<IncidentId>().ok())
+        {
+            if let Ok(incident) = self.get(id) {
+                return Ok((Attached::Duplicate(id), incident));
+            }
+        }
         let active_key = alert
             .host
             .as_ref()
@@ -238,6 +250,7 @@ impl Register {
                         add_alert(&mut incident, alert);
                         incident.note(format!("alert {} joined: {}", alert.id, alert.summary), now);
                         self.save(&incident)?;
+                        self.store.kv_put(&alert_key, &id.to_string())?;
                         self.attached_event(id, alert)?;
                         return Ok((Attached::Joined(id), incident));
                     }
@@ -267,6 +280,7 @@ impl Register {
         if let Some(key) = &active_key {
             self.store.kv_put(key, &id.to_string())?;
         }
+        self.store.kv_put(&alert_key, &id.to_string())?;
         self.attached_event(id, alert)?;
         Ok((Attached::Opened(id), incident))
     }

@@ -496,6 +496,7 @@ impl Responder {
         let engine = Engine {
             gate: self.gate.as_ref(),
             observer: &observer,
+            settle: true,
         };
         f(&engine)
     }
@@ -578,6 +579,27 @@ impl Responder {
                     incident,
                     IncidentState::Verifying,
                     "runbook done: verifying",
+                )?;
+                let verification = Verification::start(self.clock.now(), self.config.verify_window);
+                self.register.put_doc(id, "verification", &verification)?;
+                Ok(())
+            }
+            RunOutcome::Settling { next } => {
+                let progress = Progress {
+                    runbook: runbook.id.clone(),
+                    step: next,
+                    approval: None,
+                    records: run.records,
+                };
+                self.register.put_doc(id, "progress", &progress)?;
+                self.register.transition(
+                    incident,
+                    IncidentState::Verifying,
+                    format!(
+                        "step {} done: verifying before step {}",
+                        runbook.steps[next - 1].id,
+                        runbook.steps[next].id
+                    ),
                 )?;
                 let verification = Verification::start(self.clock.now(), self.config.verify_window);
                 self.register.put_doc(id, "verification", &verification)?;
@@ -668,6 +690,13 @@ impl Responder {
             report.root_cause.as_deref(),
         );
         let ctx = self.context(&incident, bindings, &evidence, report.confidence);
+        if incident.state == IncidentState::Verifying {
+            self.register.transition(
+                &mut incident,
+                IncidentState::Acting,
+                format!("signal still present: trying step {}", progress.step + 1),
+            )?;
+        }
         if incident.state == IncidentState::Paused {
             if self.gate.paused() {
                 return Ok(incident.state);
@@ -794,6 +823,8 @@ impl Responder {
             match verdict {
                 Verdict::Watching => {}
                 Verdict::Passed => {
+                    self.register
+                        .put_doc(id, "progress", &Option::<Progress>::None)?;
                     self.register.transition(
                         &mut incident,
                         IncidentState::Resolved,
@@ -816,6 +847,22 @@ impl Responder {
                         text: result.post_mortem,
                     });
                     changed.push((id, incident.state));
+                }
+                Verdict::Failed
+                    if self
+                        .register
+                        .doc::<Option<Progress>>(id, "progress")?
+                        .flatten()
+                        .is_some() =>
+                {
+                    // The step did not clear the signal: the runbook's next step is tried.
+                    incident.note(
+                        format!("verification failed: {}", verification.reason),
+                        self.clock.now(),
+                    );
+                    self.register.save(&incident)?;
+                    let state = self.resume(id)?;
+                    changed.push((id, state));
                 }
                 Verdict::Failed => {
                     if let Some(runbook) = &incident.runbook {

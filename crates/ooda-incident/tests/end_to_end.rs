@@ -640,6 +640,15 @@ rollback = { type = "none", reason = "nothing to undo" }
         disk_alert(&f, 95.0, "disk_used_pct", "disk_used_pct 95% on sandbox-1"),
     )
     .await;
+    // Step one ran; its signal is watched before step two is tried.
+    assert_eq!(state(&f, id), IncidentState::Verifying);
+    for _ in 0..20 {
+        f.clock.advance(Duration::from_secs(60));
+        f.responder.tick().unwrap();
+        if state(&f, id) != IncidentState::Verifying {
+            break;
+        }
+    }
     assert_eq!(state(&f, id), IncidentState::Escalated);
     let result: IncidentResult = f.responder.register.doc(id, "result").unwrap().unwrap();
     let steps: Vec<(String, bool)> = result

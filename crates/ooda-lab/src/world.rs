@@ -505,14 +505,30 @@ impl Actuator for LabActuator {
                 if live.is_some_and(|fault| fixes(&request.action, fault, h)) {
                     fixed = world.clear(h, Fixer::Ooda);
                 }
-                Ok(match kind {
-                    ActionKind::CleanPath => "removed 1234 files".to_owned(),
-                    ActionKind::RotateLogs => "rotated app".to_owned(),
-                    ActionKind::RestartService => "restarted app".to_owned(),
+                // What the live actuator prints for the same action.
+                Ok(match &request.action {
+                    Action::CleanPath { path } => format!("removed 1234 entries from {path}"),
+                    Action::RotateLogs { service } => format!("rotated {service}"),
+                    Action::RestartService { service } => format!("restarted {service}"),
+                    Action::ThrottleProcess {
+                        process,
+                        cpu_percent: 0,
+                    } => format!("lifted the cap on {process}"),
+                    Action::ThrottleProcess {
+                        process,
+                        cpu_percent,
+                    } => format!("capped {process} to {cpu_percent} % of a core"),
+                    Action::KillProcess { process } => format!("stopped {process} with SIGTERM"),
                     _ => format!("{kind} done"),
                 })
             }
         };
+        if std::env::var_os("OODA_LAB_TRACE").is_some() {
+            eprintln!(
+                "lab trace: {} action {:?} -> {:?} (fixed: {fixed})",
+                request.host.name, request.action, result
+            );
+        }
         let record = Executed {
             at_ms: world.now_ms,
             action: request.id,

@@ -55,6 +55,9 @@ pub enum RunOutcome {
     Parked { step: usize, approval: u64 },
     /// The kill switch is on; nothing more runs until it is off.
     Paused { step: usize },
+    /// A step ran and succeeded but its signal has not cleared yet: metrics and alerts lag a
+    /// fix, so verification watches it for its window before step `next` is tried.
+    Settling { next: usize },
     /// A step failed, was refused, or could not be started; earlier steps were rolled back where
     /// possible. Escalate.
     Stopped { step: usize, reason: String },
@@ -72,6 +75,9 @@ pub struct Run {
 pub struct Engine<'a> {
     pub gate: &'a dyn ActionGate,
     pub observer: &'a dyn Observer,
+    /// Let a step's signal settle (verification) before the next step; off, the next step
+    /// follows at once when the signal is still present.
+    pub settle: bool,
 }
 
 impl Engine<'_> {
@@ -275,6 +281,13 @@ impl Engine<'_> {
                     RunOutcome::Resolved {
                         after_step: step.id.clone(),
                     },
+                );
+            }
+            if self.settle && step.verify.cleared && position + 1 < runbook.steps.len() {
+                return self.finish(
+                    runbook,
+                    records,
+                    RunOutcome::Settling { next: position + 1 },
                 );
             }
         }
@@ -494,6 +507,7 @@ rollback = { type = "none", reason = "gone" }
         let run = Engine {
             gate: &gate,
             observer: &world,
+            settle: false,
         }
         .run(&runbook(), &ctx());
         assert!(
@@ -534,6 +548,7 @@ rollback = { type = "none", reason = "gone" }
         let run = Engine {
             gate: &gate,
             observer: &world,
+            settle: false,
         }
         .run(&runbook(), &ctx());
         assert_eq!(
@@ -557,6 +572,7 @@ rollback = { type = "none", reason = "gone" }
         let run = Engine {
             gate: &gate,
             observer: &world,
+            settle: false,
         }
         .run(&runbook(), &ctx());
         assert_eq!(run.outcome, RunOutcome::Paused { step: 0 });
@@ -570,6 +586,7 @@ rollback = { type = "none", reason = "gone" }
         let run = Engine {
             gate: &gate,
             observer: &world,
+            settle: false,
         }
         .run(&runbook(), &ctx());
         assert!(matches!(run.outcome, RunOutcome::Stopped { step: 0, .. }));
@@ -587,6 +604,7 @@ rollback = { type = "none", reason = "gone" }
         let run = Engine {
             gate: &gate,
             observer: &world,
+            settle: false,
         }
         .run(&runbook(), &context);
         let RunOutcome::Stopped { reason, .. } = run.outcome else {
