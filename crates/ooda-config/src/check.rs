@@ -335,6 +335,15 @@ fn validate(config: &Config, errors: &mut Vec<ConfigError>) {
             ));
         }
     }
+    let verify = config.incident.verify_window.get();
+    if !(std::time::Duration::from_secs(60)..=std::time::Duration::from_secs(15 * 60))
+        .contains(&verify)
+    {
+        errors.push(err(
+            "incident.verify_window",
+            format!("expected 1 to 15 minutes, found {} s", verify.as_secs()),
+        ));
+    }
     let actuator = &config.incident.actuator;
     for (i, dir) in actuator.clean_allowlist.iter().enumerate() {
         if let Some(problem) = unsafe_clean_dir(dir) {

@@ -146,9 +146,17 @@ pub struct IncidentConfig {
     /// deploys probe.
     #[serde(default)]
     pub deploys_file: Option<PathBuf>,
+    /// How long a fix is watched before its incident closes (default 10 min, 1 to 15 min):
+    /// signals settle for the first half, then must stay in band.
+    #[serde(default = "default_verify_window")]
+    pub verify_window: Seconds,
     /// What the local actuator may touch.
     #[serde(default)]
     pub actuator: ActuatorConfig,
+}
+
+fn default_verify_window() -> Seconds {
+    Seconds(std::time::Duration::from_secs(10 * 60))
 }
 
 fn yes() -> bool {
@@ -168,6 +176,7 @@ impl Default for IncidentConfig {
             probe_timeout: default_probe_timeout(),
             tick: default_incident_tick(),
             deploys_file: None,
+            verify_window: default_verify_window(),
             actuator: ActuatorConfig::default(),
         }
     }
@@ -190,6 +199,10 @@ pub struct ActuatorConfig {
     /// Per action (default 120 s).
     #[serde(default = "default_action_timeout")]
     pub timeout: Seconds,
+    /// Processes (by command name; a trailing `*` matches a prefix) that `throttle_process` and
+    /// `kill_process` may touch. Empty, the default: none, whatever a diagnosis names.
+    #[serde(default)]
+    pub process_allowlist: Vec<String>,
     /// Services ooda starts and supervises itself where PID 1 is not systemd (containers):
     /// started again when they exit, restarted by `restart_service` through the Gate.
     #[serde(default)]
@@ -217,6 +230,7 @@ impl Default for ActuatorConfig {
             systemd: false,
             playbook_dir: None,
             timeout: default_action_timeout(),
+            process_allowlist: Vec::new(),
             supervise: Vec::new(),
         }
     }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub struct VerifyWindow(Duration);
 
 impl VerifyWindow {
-    pub const MIN: Duration = Duration::from_secs(5 * 60);
+    pub const MIN: Duration = Duration::from_secs(60);
     pub const MAX: Duration = Duration::from_secs(15 * 60);
 
     pub fn new(window: Duration) -> Self {

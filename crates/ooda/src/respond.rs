@@ -132,6 +132,7 @@ pub fn build(parts: StageParts<'_>) -> anyhow::Result<IncidentStage> {
     local.host = Some(local_host.clone());
     local.cpu_control = CpuControl::detect(Path::new("/sys/fs/cgroup"));
     local.supervisor = supervisor.clone();
+    local.process_allowlist = incident.actuator.process_allowlist.clone();
     let host_facts = Arc::new(HostFactsProbe {
         host: local_host,
         table: Arc::new(std::sync::Mutex::new(ProcessTable::new("/proc"))),
@@ -223,6 +224,7 @@ pub fn build(parts: StageParts<'_>) -> anyhow::Result<IncidentStage> {
         clock,
         config: ResponderConfig {
             probe_timeout: incident.probe_timeout.get(),
+            verify_window: ooda_incident::verify::VerifyWindow::new(incident.verify_window.get()),
             ..ResponderConfig::default()
         },
     })

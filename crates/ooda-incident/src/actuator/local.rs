@@ -39,6 +39,9 @@ pub struct LocalConfig {
     pub cpu_control: CpuControl,
     /// Services ooda itself supervises; `restart_service` goes to it first.
     pub supervisor: Option<Arc<Supervisor>>,
+    /// Command names `throttle_process` and `kill_process` may touch (`name*` = prefix);
+    /// empty, none.
+    pub process_allowlist: Vec<String>,
 }
 
 impl Default for LocalConfig {
@@ -53,6 +56,7 @@ impl Default for LocalConfig {
             proc_root: PathBuf::from("/proc"),
             cpu_control: CpuControl::Nice,
             supervisor: None,
+            process_allowlist: Vec::new(),
         }
     }
 }
@@ -110,6 +114,7 @@ impl LocalActuator {
             Action::CleanPath { path } => self.clean(Path::new(path)),
             Action::KillProcess { process } => {
                 let target = process::target(&self.config.proc_root, process)?;
+                self.process_allowed(&target)?;
                 process::kill(&self.config.proc_root, &target, Duration::from_secs(10))
             }
             Action::ThrottleProcess {
@@ -117,6 +122,7 @@ impl LocalActuator {
                 cpu_percent,
             } => {
                 let target = process::target(&self.config.proc_root, process)?;
+                self.process_allowed(&target)?;
                 self.config.cpu_control.throttle(&target, *cpu_percent)
             }
             Action::RestartService { service }
@@ -132,6 +138,26 @@ impl LocalActuator {
                 }
             }
             other => self.command(other),
+        }
+    }
+
+    /// Least privilege for processes: only names the operator listed.
+    fn process_allowed(&self, target: &process::Target) -> Result<(), String> {
+        let allowed =
+            self.config
+                .process_allowlist
+                .iter()
+                .any(|pattern| match pattern.strip_suffix('*') {
+                    Some(prefix) => target.name.starts_with(prefix),
+                    None => *pattern == target.name,
+                });
+        if allowed {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} (pid {}) is not on incident.actuator.process_allowlist; nothing done",
+                target.name, target.pid
+            ))
         }
     }
 
