@@ -97,7 +97,8 @@ impl HostMonitor {
             .collect();
         let contexts: Vec<SeriesContext> = classes
             .iter()
-            .map(|&c| SeriesContext::new(config, c))
+            .zip(&names)
+            .map(|(&c, name)| SeriesContext::for_series(config, c, name))
             .collect();
         let series = contexts.iter().map(SeriesDetector::new).collect();
         let n = names.len();
@@ -325,12 +326,21 @@ impl HostMonitor {
     /// fraction do not extend an episode, or a host with many noisy series would never recover.
     fn combine(&mut self, mut members: Vec<Member>) -> RowVerdict {
         let scoring = &self.config.scoring;
-        let needed = scoring.min_series.clamp(1, self.series.len().max(1));
+        let needed = needed_series(scoring, self.series.len());
         let classes = &self.classes;
         let votes = |m: &Member| match m.kind {
             AlertKind::Threshold => needed,
             AlertKind::Correlation => scoring.correlation_counts_as,
-            _ if m.ratio >= scoring.alone_ratio && classes[m.series] != MetricClass::Other => {
+            // A series of unknown meaning needs twice the evidence to count alone (on ASD
+            // lone moderate spikes are mostly unlabelled noise), but a 10× spike still does.
+            _ if m.ratio
+                >= scoring.alone_ratio
+                    * if classes[m.series] == MetricClass::Other {
+                        3.0
+                    } else {
+                        1.0
+                    } =>
+            {
                 needed
             }
             _ => 1,
@@ -422,9 +432,19 @@ impl HostMonitor {
                         short(m.expected)
                     ),
                     _ => format!(
-                        "{name} = {} against {} expected at this hour: {:+.1}σ{}",
+                        "{name} = {} against {} expected {}: {:+.1}σ{}",
                         short(m.value),
                         short(m.expected),
+                        // Only a series with an hour-of-day profile knows what an hour is like.
+                        if self.series[m.series]
+                            .baseline()
+                            .hour_of_day_hours(time_ms, &self.contexts[m.series].params)
+                            >= 2.0
+                        {
+                            "at this hour"
+                        } else {
+                            "from its recent level"
+                        },
                         m.z,
                         if m.expected != 0.0 && m.value / m.expected > 1.5 {
                             format!(" ({:.1}× expected)", m.value / m.expected)
@@ -473,6 +493,29 @@ impl HostMonitor {
     }
 }
 
+/// How many deviating series make a host abnormal: `min_series` when set, else the fewest
+/// whose chance coincidence among `n` independent series, each past its calibrated tail
+/// (`p = 1 − tail_quantile` of the time), is at most `p / 5`: C(n, k)·p^k ≤ p/5.
+pub fn needed_series(scoring: &crate::config::ScoringConfig, n: usize) -> usize {
+    let n = n.max(1);
+    if scoring.min_series > 0 {
+        return scoring.min_series.min(n);
+    }
+    let p = if scoring.tail_quantile > 0.0 {
+        1.0 - scoring.tail_quantile
+    } else {
+        0.005
+    };
+    let mut choose = 1.0f64; // C(n, k)
+    for k in 1..=n {
+        choose *= (n + 1 - k) as f64 / k as f64;
+        if choose * p.powi(k as i32) <= p / 5.0 {
+            return k;
+        }
+    }
+    n
+}
+
 fn short(v: f64) -> String {
     if v.abs() >= 100.0 || v == v.trunc() {
         format!("{v:.0}")
@@ -480,6 +523,9 @@ fn short(v: f64) -> String {
         format!("{v:.3}")
     }
 }
+
+#[cfg(test)]
+mod properties;
 
 #[cfg(test)]
 mod tests {
