@@ -63,6 +63,11 @@ pub struct BaselineParams {
     sigma_floor_fraction: f64,
     resolution_floor: f64,
     learn_clip_z: f64,
+    level_half_life_ms: f64,
+    adapt_after_ms: i64,
+    /// Age before the level may move (the profile is learned first, or a level would chase
+    /// every daily transition the young profile cannot explain yet).
+    level_min_age_ms: i64,
 }
 
 impl BaselineParams {
@@ -76,7 +81,19 @@ impl BaselineParams {
             sigma_floor_fraction: config.sigma_floor_fraction,
             resolution_floor: config.resolution_floor,
             learn_clip_z: config.learn_clip_z,
+            level_half_life_ms: config.level_half_life.as_millis().max(1) as f64,
+            adapt_after_ms: match config.adapt_after.as_millis() {
+                0 => i64::MAX,
+                ms => i64::try_from(ms).unwrap_or(i64::MAX),
+            },
+            level_min_age_ms: 2 * 86_400_000,
         }
+    }
+
+    /// The age before the level may move (the engine passes its cold-start duration).
+    pub fn with_level_min_age(mut self, age_ms: i64) -> Self {
+        self.level_min_age_ms = age_ms;
+        self
     }
 }
 
@@ -142,6 +159,12 @@ pub struct Baseline {
     resolution: f64,
     last_value: f64,
     samples: u64,
+    /// What the profile does not explain, slowly (added to every expectation).
+    level: f64,
+    /// The same, quickly (30 min half-life, unclipped): what a confirmed shift moves to.
+    fast: f64,
+    /// Since when `fast` has been beyond the band (`i64::MIN`: it is not).
+    shifted_since: i64,
 }
 
 impl Default for Baseline {
@@ -165,6 +188,9 @@ impl Baseline {
             resolution: f64::INFINITY,
             last_value: f64::NAN,
             samples: 0,
+            level: 0.0,
+            fast: 0.0,
+            shifted_since: i64::MIN,
         }
     }
 
@@ -218,6 +244,25 @@ impl Baseline {
         self.capped_resolution(steps, self.overall_var.max(0.0).sqrt())
     }
 
+    /// Samples this series gets per 5 minutes (its own rate; 1 before an hour of history).
+    pub fn samples_per_five_minutes(&self) -> f32 {
+        let span = self.last_ms.saturating_sub(self.first_ms);
+        if span < MS_PER_HOUR || self.samples < 2 {
+            return 1.0;
+        }
+        let rate = (self.samples - 1) as f64 * 300_000.0 / span as f64;
+        rate.clamp(1.0 / 64.0, 4096.0) as f32
+    }
+
+    /// How many hours of history the hour-of-day bucket of `time_ms` has (its own samples over
+    /// the series' rate): 0 before any sample at that hour of day.
+    pub fn hour_of_day_hours(&self, time_ms: i64, params: &BaselineParams) -> f64 {
+        let (_, day_slot) = Self::slots(time_ms);
+        let b = &self.day[day_slot];
+        let w = f64::from(b.weight * b.decay(self.minute(time_ms), params));
+        w / (12.0 * f64::from(self.samples_per_five_minutes()))
+    }
+
     fn slots(time_ms: i64) -> (usize, usize) {
         let hour = time_ms.div_euclid(MS_PER_HOUR);
         let week = (hour + EPOCH_HOUR_OF_WEEK).rem_euclid(HOURS_PER_WEEK as i64) as usize;
@@ -243,25 +288,30 @@ impl Baseline {
         let now = self.minute(time_ms);
         // Bucket means are relative to `origin`; so must their prior be.
         let overall = (self.overall_mean - self.origin, self.overall_var.max(0.0));
+        let overall_sigma = overall.1.sqrt();
+        // Priors are samples' worth at 5-minute steps: scaled to this series' own rate, so a
+        // bucket needs the same *time* of history at 10 s as at 5 min before it is believed.
+        let rate = self.samples_per_five_minutes();
+        let prior = params.prior_weight * rate;
+        let week_prior = params.week_prior_weight * rate;
         let day_bucket = &self.day[day_slot];
-        let daily = day_bucket.shrink(day_bucket.decay(now, params), overall, params.prior_weight);
+        let daily = day_bucket.shrink(day_bucket.decay(now, params), overall, prior);
         let (mean, var) = match (day, &self.event_day) {
             (DayKind::OwnProfile, Some(event)) => {
                 let b = &event[day_slot];
-                b.shrink(b.decay(now, params), daily, params.prior_weight)
+                b.shrink(b.decay(now, params), daily, prior)
             }
             (DayKind::OwnProfile, None) => daily,
             _ => {
                 let b = &self.week[week_slot];
-                b.shrink(b.decay(now, params), daily, params.week_prior_weight)
+                b.shrink(b.decay(now, params), daily, week_prior)
             }
         };
-        let overall_sigma = overall.1.sqrt();
         let floor = (params.sigma_floor_fraction * overall_sigma)
             .max(self.capped_resolution(params.resolution_floor, overall_sigma));
         let sigma = var.max(0.0).sqrt().max(floor);
         Some(Expectation {
-            mean: mean + self.origin,
+            mean: mean + self.origin + self.level,
             sigma,
         })
     }
@@ -292,13 +342,20 @@ impl Baseline {
         }
         self.last_value = x;
 
+        // A young profile does not know the series' daily shape yet: clipping to it would teach
+        // every bucket the first hours' level (a morning ramp clipped to the night's values).
+        let young = time_ms.saturating_sub(self.first_ms) < params.level_min_age_ms;
         let learned = match expected {
-            Some(e) if e.sigma > 0.0 => {
+            Some(e) if e.sigma > 0.0 && !young => {
                 let bound = params.learn_clip_z * e.sigma;
-                clip(x, e.mean - bound, e.mean + bound)
+                let clipped = clip(x, e.mean - bound, e.mean + bound);
+                self.follow_level(time_ms, x - e.mean, clipped - e.mean, e.sigma, params);
+                clipped
             }
             _ => x,
         };
+        // The profile and the overall figures learn what the level does not explain.
+        let learned = learned - self.level;
 
         // Overall figures: forgetting by elapsed time, like the buckets.
         let elapsed = (time_ms - self.last_ms).max(0) as f64;
@@ -338,6 +395,38 @@ impl Baseline {
         let w = &mut self.week[week_slot];
         let decay = w.decay(now, params);
         w.learn(relative, decay, now);
+    }
+
+    /// Moves the level: slowly toward the clipped residual always, at once to the recent
+    /// residual when a shift has held past the band for `adapt_after`.
+    fn follow_level(
+        &mut self,
+        time_ms: i64,
+        residual: f64,
+        clipped: f64,
+        sigma: f64,
+        params: &BaselineParams,
+    ) {
+        if time_ms.saturating_sub(self.first_ms) < params.level_min_age_ms || !residual.is_finite()
+        {
+            return;
+        }
+        let dt = (time_ms - self.last_ms).max(0) as f64;
+        let slow = 1.0 - (-dt / params.level_half_life_ms).exp2();
+        let fast = 1.0 - (-dt / 1_800_000.0).exp2();
+        self.level += slow * clipped;
+        self.fast += fast * (residual - self.fast);
+        if params.adapt_after_ms == i64::MAX || self.fast.abs() <= params.learn_clip_z * sigma {
+            self.shifted_since = i64::MIN;
+            return;
+        }
+        if self.shifted_since == i64::MIN {
+            self.shifted_since = time_ms;
+        } else if time_ms.saturating_sub(self.shifted_since) >= params.adapt_after_ms {
+            self.level += self.fast;
+            self.fast = 0.0;
+            self.shifted_since = i64::MIN;
+        }
     }
 
     /// Expect, then learn: the z-score of `x` against what was known before it.

@@ -72,12 +72,22 @@ impl LevelShift {
     /// full, or when the window is constant and no floor is given. `floor` bounds the robust σ
     /// from below (the series' resolution and a fraction of its overall σ).
     pub fn observe(&mut self, x: f64, floor: f64, config: &LevelShiftConfig) -> Option<f64> {
+        self.observe_with_median(x, floor, config).map(|(z, _)| z)
+    }
+
+    /// [`Self::observe`], with the window's median (what the series was expected to be).
+    pub fn observe_with_median(
+        &mut self,
+        x: f64,
+        floor: f64,
+        config: &LevelShiftConfig,
+    ) -> Option<(f64, f64)> {
         let window = config.window;
         let z = if self.filled {
             let median = f64::from(sorted_median(&self.sorted));
             let mad = f64::from(sorted_mad(&self.sorted, median));
             let sigma = (1.4826 * mad).max(floor);
-            (sigma > 0.0).then(|| (x - median) / sigma)
+            (sigma > 0.0).then(|| ((x - median) / sigma, median))
         } else {
             None
         };

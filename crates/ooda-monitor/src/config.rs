@@ -191,6 +191,14 @@ pub struct BaselineConfig {
     pub learning_pause: Duration,
     /// Whether the baseline itself also stops learning while the host is abnormal.
     pub freeze_while_abnormal: bool,
+    /// Half-life of the series' level: a slow average of what the profile does not explain,
+    /// added to every expectation, so trends and drifts are followed between profile updates.
+    #[serde(with = "duration_text")]
+    pub level_half_life: Duration,
+    /// A shift that has held beyond `learn_clip_z` σ for this long is the new normal: the level
+    /// jumps to it (one alert, then quiet, instead of alerting for days). 0 = never.
+    #[serde(with = "duration_text")]
+    pub adapt_after: Duration,
 }
 
 impl Default for BaselineConfig {
@@ -204,6 +212,8 @@ impl Default for BaselineConfig {
             learn_clip_z: 3.0,
             learning_pause: Duration::ZERO,
             freeze_while_abnormal: false,
+            level_half_life: Duration::from_secs(86_400),
+            adapt_after: Duration::from_secs(4 * 3600),
         }
     }
 }
@@ -285,6 +295,10 @@ pub struct ScoringConfig {
     /// of series the host has). Real incidents move several series; one series alone is mostly
     /// noise. A static-limit breach always counts alone, a broken relation counts as
     /// `correlation_counts_as` series (it already involves a series and its peers).
+    /// 0 (the default) = from the host's width: the fewest series whose chance coincidence
+    /// (each series past its calibrated tail `1 − tail_quantile` of the time, independently) is
+    /// at most a fifth of one series' own rate: 1 for 1 series, 2 for 2–9, 3 for 10–35, 4 for
+    /// 36–110; a single-column host alerts on its column.
     pub min_series: usize,
     pub correlation_counts_as: usize,
     /// A single series of a known class (not `other`) this many times past its warning
@@ -316,7 +330,7 @@ impl Default for ScoringConfig {
         Self {
             default: ClassPolicy::default(),
             classes: BTreeMap::new(),
-            min_series: 3,
+            min_series: 0,
             correlation_counts_as: 3,
             alone_ratio: 3.0,
             hold_fraction: 0.5,
@@ -370,7 +384,7 @@ impl Default for ColdStartConfig {
             (MetricClass::FileDescriptors, t(80.0, 95.0, Direction::High)),
         ]);
         Self {
-            duration: Duration::from_secs(14 * 86_400),
+            duration: Duration::from_secs(2 * 86_400),
             thresholds,
             level_shift: LevelShiftConfig::default(),
         }

@@ -97,7 +97,8 @@ impl HostMonitor {
             .collect();
         let contexts: Vec<SeriesContext> = classes
             .iter()
-            .map(|&c| SeriesContext::new(config, c))
+            .zip(&names)
+            .map(|(&c, name)| SeriesContext::for_series(config, c, name))
             .collect();
         let series = contexts.iter().map(SeriesDetector::new).collect();
         let n = names.len();
@@ -293,6 +294,55 @@ impl HostMonitor {
         verdict
     }
 
+    /// Learns one row of history without scoring it (backfill before going live: Prometheus
+    /// history, a CSV's leading rows). Same contract as [`Self::observe_row`]; the host's
+    /// episode state is left as it was, so history never opens or holds an episode.
+    pub fn learn_row(&mut self, time_ms: i64, values: &[Option<f64>]) {
+        let (abnormal, since, last) = (self.abnormal, self.abnormal_since, self.last_deviating_ms);
+        let episode = std::mem::take(&mut self.episode);
+        let _ = self.observe_row(time_ms, values);
+        self.abnormal = abnormal;
+        self.abnormal_since = since;
+        self.last_deviating_ms = last;
+        self.episode = episode;
+    }
+
+    /// Adds a series (a new mount, a new interface) without touching the others' baselines.
+    /// Its index is the previous [`Self::names`] length; rows passed to [`Self::observe_row`]
+    /// must then carry one more value. The host's relations start over (they are a matrix over
+    /// all series) and warm up again; the series' own baselines are kept. Returns the index;
+    /// a name already present returns its index and changes nothing.
+    pub fn add_series(&mut self, name: impl Into<String>) -> usize {
+        let name = name.into();
+        if let Some(i) = self.names.iter().position(|n| *n == name) {
+            return i;
+        }
+        let config = &self.config;
+        let class = config
+            .classes
+            .get(&name)
+            .copied()
+            .unwrap_or_else(|| guess_class(&name));
+        let context = SeriesContext::for_series(config, class, &name);
+        self.series.push(SeriesDetector::new(&context));
+        self.forecasters.push(if config.forecast.enabled {
+            limit_for(&name, class, &config.forecast)
+                .map(|limit| Forecaster::new(limit, &config.forecast))
+        } else {
+            Err("forecasting is disabled ([monitor.forecast] enabled = false)".into())
+        });
+        self.horizons.push(config.forecast.horizon(class));
+        self.contexts.push(context);
+        self.classes.push(class);
+        self.names.push(name);
+        self.row_values.push(0.0);
+        self.floors.push(0.0);
+        self.last_z.push(0.0);
+        let n = self.names.len();
+        self.relations = (config.correlation.enabled && n >= 2).then(|| Relations::new(n));
+        n - 1
+    }
+
     /// The capacity forecast of one series now: its predicted saturation, or why there is none.
     pub fn forecast(&self, series: usize) -> Forecast {
         match self.forecasters.get(series) {
@@ -325,12 +375,21 @@ impl HostMonitor {
     /// fraction do not extend an episode, or a host with many noisy series would never recover.
     fn combine(&mut self, mut members: Vec<Member>) -> RowVerdict {
         let scoring = &self.config.scoring;
-        let needed = scoring.min_series.clamp(1, self.series.len().max(1));
+        let needed = needed_series(scoring, self.series.len());
         let classes = &self.classes;
         let votes = |m: &Member| match m.kind {
             AlertKind::Threshold => needed,
             AlertKind::Correlation => scoring.correlation_counts_as,
-            _ if m.ratio >= scoring.alone_ratio && classes[m.series] != MetricClass::Other => {
+            // A series of unknown meaning needs twice the evidence to count alone (on ASD
+            // lone moderate spikes are mostly unlabelled noise), but a 10× spike still does.
+            _ if m.ratio
+                >= scoring.alone_ratio
+                    * if classes[m.series] == MetricClass::Other {
+                        3.0
+                    } else {
+                        1.0
+                    } =>
+            {
                 needed
             }
             _ => 1,
@@ -422,9 +481,19 @@ impl HostMonitor {
                         short(m.expected)
                     ),
                     _ => format!(
-                        "{name} = {} against {} expected at this hour: {:+.1}σ{}",
+                        "{name} = {} against {} expected {}: {:+.1}σ{}",
                         short(m.value),
                         short(m.expected),
+                        // Only a series with an hour-of-day profile knows what an hour is like.
+                        if self.series[m.series]
+                            .baseline()
+                            .hour_of_day_hours(time_ms, &self.contexts[m.series].params)
+                            >= 2.0
+                        {
+                            "at this hour"
+                        } else {
+                            "from its recent level"
+                        },
                         m.z,
                         if m.expected != 0.0 && m.value / m.expected > 1.5 {
                             format!(" ({:.1}× expected)", m.value / m.expected)
@@ -473,6 +542,29 @@ impl HostMonitor {
     }
 }
 
+/// How many deviating series make a host abnormal: `min_series` when set, else the fewest
+/// whose chance coincidence among `n` independent series, each past its calibrated tail
+/// (`p = 1 − tail_quantile` of the time), is at most `p / 5`: C(n, k)·p^k ≤ p/5.
+pub fn needed_series(scoring: &crate::config::ScoringConfig, n: usize) -> usize {
+    let n = n.max(1);
+    if scoring.min_series > 0 {
+        return scoring.min_series.min(n);
+    }
+    let p = if scoring.tail_quantile > 0.0 {
+        1.0 - scoring.tail_quantile
+    } else {
+        0.005
+    };
+    let mut choose = 1.0f64; // C(n, k)
+    for k in 1..=n {
+        choose *= (n + 1 - k) as f64 / k as f64;
+        if choose * p.powi(k as i32) <= p / 5.0 {
+            return k;
+        }
+    }
+    n
+}
+
 fn short(v: f64) -> String {
     if v.abs() >= 100.0 || v == v.trunc() {
         format!("{v:.0}")
@@ -480,6 +572,9 @@ fn short(v: f64) -> String {
         format!("{v:.3}")
     }
 }
+
+#[cfg(test)]
+mod properties;
 
 #[cfg(test)]
 mod tests {
@@ -598,6 +693,41 @@ mod tests {
             t += FIVE_MIN;
         }
         assert!(resolved);
+    }
+
+    #[test]
+    fn a_new_series_joins_without_resetting_the_others() {
+        let config = MonitorConfig::default();
+        let mut host = HostMonitor::new("h", vec!["cpu_busy_percent".into()], &config);
+        for i in 0..3000 {
+            host.learn_row(i * FIVE_MIN, &[Some(40.0 + ((i * 31) % 9) as f64)]);
+        }
+        let before = host.series[0].baseline().samples();
+        let i = host.add_series("filesystem_free_percent");
+        assert_eq!((i, host.names().len()), (1, 2));
+        assert_eq!(host.add_series("filesystem_free_percent"), 1);
+        assert_eq!(host.series[0].baseline().samples(), before);
+        // The old series is still warm: a spike on it alerts at once.
+        let v = host.observe_row(3000 * FIVE_MIN, &[Some(99.5), Some(60.0)]);
+        assert!(v.level > Level::Ok, "{v:?}");
+        assert_eq!(v.members[0].series, 0);
+    }
+
+    #[test]
+    fn learning_history_never_leaves_the_host_abnormal() {
+        let config = MonitorConfig::default();
+        let mut host = HostMonitor::new("h", vec!["m".into()], &config);
+        for i in 0..2000 {
+            let x = if i == 1500 {
+                1e6
+            } else {
+                ((i * 31) % 9) as f64
+            };
+            host.learn_row(i * FIVE_MIN, &[Some(x)]);
+        }
+        assert!(!host.abnormal);
+        let v = host.observe_row(2000 * FIVE_MIN, &[Some(4.0)]);
+        assert_eq!(v.level, Level::Ok);
     }
 
     #[test]

@@ -10,6 +10,9 @@ use crate::coldstart::{static_verdict, LevelShift};
 use crate::config::{ClassPolicy, MonitorConfig, StaticThreshold};
 use crate::score::Level;
 
+/// The cold-start level-shift detector's σ floor, as a fraction of the series' overall σ.
+const COLD_SHIFT_FLOOR: f64 = 0.5;
+
 /// Everything a series detector reads but does not own; shared by all series of one class.
 #[derive(Debug, Clone)]
 pub struct SeriesContext {
@@ -26,12 +29,34 @@ pub struct SeriesContext {
     /// sqrt((2 − α) / α): makes the EWMA of unit-variance z-scores unit-variance again.
     pub ewma_norm: f64,
     pub freeze_while_abnormal: bool,
+    /// The metric's domain (a percentage: 0–100); expectations are clamped into it.
+    pub domain: (f64, f64),
+}
+
+/// What a series' name says about its unit, for limits written in one unit.
+fn percent_named(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.contains("percent") || n.contains("pct") || n.ends_with("_util") || n.contains("_util_")
+}
+
+/// The factor from a latency series' unit to seconds, if its name says its unit.
+fn seconds_per_unit(name: &str) -> Option<f64> {
+    let n = name.to_ascii_lowercase();
+    if n.ends_with("_seconds") || n.ends_with("_s") || n.ends_with("_sec") {
+        Some(1.0)
+    } else if n.ends_with("_ms") || n.ends_with("_milliseconds") {
+        Some(0.001)
+    } else {
+        None
+    }
 }
 
 impl SeriesContext {
     pub fn new(config: &MonitorConfig, class: MetricClass) -> Self {
         Self {
-            params: BaselineParams::new(&config.baseline),
+            params: BaselineParams::new(&config.baseline).with_level_min_age(
+                i64::try_from(config.cold_start.duration.as_millis()).unwrap_or(i64::MAX),
+            ),
             policy: config.policy(class),
             cold_start_ms: i64::try_from(config.cold_start.duration.as_millis())
                 .unwrap_or(i64::MAX),
@@ -48,7 +73,32 @@ impl SeriesContext {
                 0.0
             },
             freeze_while_abnormal: config.baseline.freeze_while_abnormal,
+            domain: (f64::NEG_INFINITY, f64::INFINITY),
         }
+    }
+
+    /// The context of one named series: a static limit applies only where the name says the
+    /// unit the limit is written in (a percentage for usage classes, seconds or milliseconds for
+    /// latency): "errors ≥ 1" or "latency ≥ 1" means nothing for a count or for milliseconds.
+    /// A percentage's expectations stay in 0–100.
+    pub fn for_series(config: &MonitorConfig, class: MetricClass, name: &str) -> Self {
+        let mut context = Self::new(config, class);
+        let percent = percent_named(name);
+        context.static_limit = match (class, context.static_limit.take()) {
+            (_, None) => None,
+            (MetricClass::Latency, Some(limit)) => {
+                seconds_per_unit(name).map(|per| StaticThreshold {
+                    warning: limit.warning / per,
+                    critical: limit.critical / per,
+                    direction: limit.direction,
+                })
+            }
+            (_, Some(limit)) => percent.then_some(limit),
+        };
+        if percent {
+            context.domain = (0.0, 100.0);
+        }
+        context
     }
 }
 
@@ -75,6 +125,8 @@ pub struct SeriesDetector {
     excursion_since: Option<i64>,
     /// Tracked `tail_quantile` of this series' own |z| (never below the warning z).
     tail: f32,
+    /// No value below zero seen yet: expectations stay at or above zero (counts, rates).
+    nonneg: bool,
     /// Exponentially weighted mean of the signed z (an EWMA control chart: catches sustained
     /// small shifts that no single sample shows).
     ewma: f32,
@@ -92,6 +144,7 @@ impl SeriesDetector {
             last_ms: None,
             excursion_since: None,
             tail: context.policy.warning_z as f32,
+            nonneg: true,
             ewma: 0.0,
         }
     }
@@ -147,7 +200,16 @@ impl SeriesDetector {
             .map_or(0, |first| time_ms.saturating_sub(first));
         let cold = age < context.cold_start_ms;
 
-        let expected = self.baseline.expect(time_ms, day, params);
+        let nonneg = self.nonneg;
+        let domain = context.domain;
+        let expected = self.baseline.expect(time_ms, day, params).map(|mut e| {
+            // An expectation outside the metric's domain is a model artefact (a profile and a
+            // level added up past zero, say): nothing outside it can be expected.
+            let lo = if nonneg { domain.0.max(0.0) } else { domain.0 };
+            e.mean = e.mean.clamp(lo, domain.1.max(lo));
+            e
+        });
+        self.nonneg &= x >= 0.0;
         let scale = self.tail_scale(context);
         let mut verdict = expected.and_then(|e| {
             let z = e.z(x)?;
@@ -159,8 +221,13 @@ impl SeriesDetector {
                 self.ewma = ewma as f32;
                 raw = raw.max(policy.direction.effective(ewma) * context.ewma_norm);
             }
-            if host_normal && context.tail_quantile > 0.0 {
-                let q = context.tail_quantile;
+            // A young profile's z-scores say how young it is, not how rough the series is:
+            // the tail learns only once the baseline is trusted.
+            if host_normal && !cold && context.tail_quantile > 0.0 {
+                // The quantile is per 5 minutes of data: a series sampled 30× as often must be
+                // past its tail 30× more rarely per sample, or it pages 30× as often per day.
+                let rate = f64::from(self.baseline.samples_per_five_minutes());
+                let q = 1.0 - (1.0 - context.tail_quantile) / rate.max(1.0);
                 let step = context.tail_step;
                 let tail = f64::from(self.tail);
                 let moved = if raw > tail {
@@ -201,11 +268,15 @@ impl SeriesDetector {
             }
             if let Some(shift) = self.level_shift.as_mut() {
                 let sigma = self.baseline.overall().map_or(0.0, |(_, sigma)| sigma);
-                let floor = (context.sigma_floor_fraction * sigma).max(
+                // Half the series' overall spread: while the daily profile is unknown, only a
+                // jump well beyond the series' usual swing is worth an alert, not the morning
+                // ramp of every day.
+                let floor = (COLD_SHIFT_FLOOR * sigma).max(
                     self.baseline
                         .resolution_floor_steps(context.resolution_floor),
                 );
-                if let Some(z) = shift.observe(x, floor, &context.level_shift) {
+                if let Some((z, median)) = shift.observe_with_median(x, floor, &context.level_shift)
+                {
                     let strength = policy.direction.effective(z);
                     let level = Level::of(
                         strength,
@@ -220,7 +291,7 @@ impl SeriesDetector {
                             z,
                             strength: scaled,
                             level,
-                            expected: x - z,
+                            expected: median,
                         });
                     }
                 }

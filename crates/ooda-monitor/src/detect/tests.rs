@@ -357,3 +357,43 @@ proptest! {
         prop_assert!(result.is_ok(), "{:?}", result.err());
     }
 }
+
+/// Issue 19: a CSV with one column alerts on that column, on a spike and on a level shift, with
+/// the default configuration (no cold-start override) and a daily cycle in the data.
+#[test]
+fn a_single_column_alerts_on_a_spike_and_on_a_level_shift() {
+    let step = 300;
+    let rows = 5 * 288;
+    let spike = 3 * 288 + 100;
+    let shift = 4 * 288 + 30;
+    let mut csv = String::from("timestamp,requests\n");
+    for i in 0..rows {
+        let t = START + i as i64 * step;
+        let day = (i % 288) as f64 / 288.0;
+        let mut x = 100.0 + 40.0 * (day * std::f64::consts::TAU).sin() + ((i * 37) % 7) as f64;
+        if i == spike {
+            x *= 10.0;
+        }
+        if i >= shift {
+            x += 200.0;
+        }
+        csv.push_str(&format!("{t},{x}\n"));
+    }
+    let (out, summary) = run(&csv, &MonitorConfig::default(), &options());
+    let alerts: Vec<usize> = out
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r[3] == "1")
+        .map(|(i, _)| i)
+        .collect();
+    assert!(alerts.contains(&spike), "{alerts:?}");
+    assert!(alerts.contains(&shift), "{alerts:?}");
+    assert_eq!(out[spike][4], "requests");
+    // Nothing else after the first two days: the daily cycle is learned.
+    assert!(
+        alerts
+            .iter()
+            .all(|&i| i < 2 * 288 || i == spike || i == shift),
+        "{alerts:?} {summary:?}"
+    );
+}
