@@ -39,6 +39,12 @@ const LATE_CALLEE_WEIGHT: f64 = 0.3;
 /// Score factor for a component the symptom's component cannot reach through calls.
 const UNREACHABLE_WEIGHT: f64 = 0.6;
 
+/// Score factor for a component whose trouble began clearly after the symptom's.
+const LATE_WEIGHT: f64 = 0.5;
+
+/// How much of a component's score rests on its track moving with the symptom's.
+const SYMPTOM_WEIGHT: f64 = 0.5;
+
 /// How deep reachability looks along calls.
 const MAX_DEPTH: usize = 16;
 
@@ -48,6 +54,9 @@ struct NodeState {
     series: Vec<SeriesScore>,
     /// log(1 + peak weighted |z|).
     anomaly: f64,
+    /// The same over rising series only: what can explain a caller's trouble (a callee whose
+    /// traffic fell is an effect of its caller, not a cause).
+    rise: f64,
     onset: Option<f64>,
     /// Per analysis row: the largest weighted |z| of its series.
     track: Vec<f64>,
@@ -63,6 +72,9 @@ struct Assessment {
     nodes: Vec<NodeState>,
     step: f64,
     symptom_onset: Option<f64>,
+    /// The symptom series' track (its component's when the series is missing); empty when
+    /// the symptom's component has no metrics.
+    symptom_track: Vec<f64>,
 }
 
 fn assess(case: &Case) -> Assessment {
@@ -118,10 +130,16 @@ fn assess(case: &Case) -> Assessment {
     }
 
     let mut symptom_onset = None;
+    let mut symptom_track = Vec::new();
     let nodes = by_node
         .into_iter()
         .map(|(name, series)| {
             let peak = series.iter().map(|s| s.peak).fold(0.0_f64, f64::max);
+            let rise = series
+                .iter()
+                .filter(|s| s.rising)
+                .map(|s| s.peak)
+                .fold(0.0_f64, f64::max);
             let onset = series
                 .iter()
                 .filter(|s| s.peak >= SIGNIFICANT_Z)
@@ -134,15 +152,16 @@ fn assess(case: &Case) -> Assessment {
                 }
             }
             if name == case.symptom.node {
-                symptom_onset = series
-                    .iter()
-                    .find(|s| s.metric == case.symptom.metric)
-                    .and_then(|s| s.onset)
-                    .or(onset);
+                let own = series.iter().find(|s| s.metric == case.symptom.metric);
+                symptom_onset = own.and_then(|s| s.onset).or(onset);
+                symptom_track = own
+                    .map(|s| s.track.clone())
+                    .unwrap_or_else(|| track.clone());
             }
             NodeState {
                 name,
                 anomaly: peak.ln_1p(),
+                rise: rise.ln_1p(),
                 series,
                 onset,
                 track,
@@ -153,6 +172,7 @@ fn assess(case: &Case) -> Assessment {
         nodes,
         step,
         symptom_onset,
+        symptom_track,
     }
 }
 
@@ -255,7 +275,7 @@ pub fn localise(case: &Case) -> Ranking {
                     if !other.significant() {
                         continue;
                     }
-                    let strength = (other.anomaly / (EXPLAIN_RATIO * node.anomaly)).min(1.0);
+                    let strength = (other.rise / (EXPLAIN_RATIO * node.anomaly)).min(1.0);
                     let timing = match (other.onset, node.onset) {
                         (Some(callee_at), Some(own_at)) if callee_at > own_at + assessment.step => {
                             LATE_CALLEE_WEIGHT
@@ -278,7 +298,23 @@ pub fn localise(case: &Case) -> Ranking {
             } else {
                 UNREACHABLE_WEIGHT
             };
-            let score = node.anomaly * (1.0 - EXPLAIN_WEIGHT * explained) * reach;
+            // A root cause goes wrong before (or with) the symptom, and its trouble moves with
+            // the symptom's (MicroRCA's correlation with the front-end anomaly): a benign shift
+            // elsewhere that began long before, or a victim that went wrong after, moves less.
+            let late = match (node.onset, assessment.symptom_onset) {
+                (Some(own), Some(symptom_at)) if own > symptom_at + 2.0 * assessment.step => {
+                    LATE_WEIGHT
+                }
+                _ => 1.0,
+            };
+            let with_symptom = if assessment.symptom_track.is_empty() {
+                1.0
+            } else {
+                let together = correlation(&node.track, &assessment.symptom_track).max(0.0);
+                1.0 - SYMPTOM_WEIGHT + SYMPTOM_WEIGHT * together
+            };
+            let score =
+                node.anomaly * (1.0 - EXPLAIN_WEIGHT * explained) * reach * late * with_symptom;
             let mut deviations: Vec<Deviation> = node
                 .series
                 .iter()
