@@ -1,4 +1,4 @@
-//! The ranking. Three pieces of evidence, each from a line of the literature, measured on
+//! The ranking. Four pieces of evidence, each from a line of the literature, measured on
 //! simulated cases (see `examples/rca_eval.rs` and BENCHMARKS.md):
 //!
 //! 1. **How far each component left its normal behaviour** (BARO): per-series robust z-scores
@@ -12,9 +12,15 @@
 //! 3. **Where the symptom can reach** (the call graph): a root cause of the symptom is the
 //!    symptom's component or something it calls, directly or not. Components the symptom cannot
 //!    reach keep a reduced score rather than none, because inventories miss edges.
+//! 4. **When and with what it went wrong**: a root cause goes wrong before or with the symptom
+//!    and its trouble moves with the symptom's (MicroRCA weights by correlation with the
+//!    front-end anomaly; here as a factor: a personalised-PageRank walk was not built or
+//!    measured). A benign shift that began long before, or a component that went wrong after
+//!    the symptom, scores less.
 //!
-//! Without a graph (or for components without edges) only the first piece applies, which is
-//! BARO's ranking. Ties break on earlier onset, then name, so the output is deterministic.
+//! Components without any significant deviation rank after all that have one. Without a graph
+//! (or for components without edges) pieces 2 and 3 do not apply: BARO's ranking, weighted by
+//! timing and co-movement. Ties break on earlier onset, then name, so the output is deterministic.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 

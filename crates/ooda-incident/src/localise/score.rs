@@ -108,11 +108,17 @@ pub fn score_series(
     // Median of three neighbours: one-sample spikes (a GC pause, a scrape hiccup) vanish, a step
     // or ramp survives.
     for i in 0..z.len() {
-        let mut window: Vec<f64> = z[i.saturating_sub(1)..(i + 2).min(z.len())]
+        // No allocation per point: this runs for every series × row.
+        let mut window = [0.0_f64; 3];
+        let mut filled = 0;
+        for value in z[i.saturating_sub(1)..(i + 2).min(z.len())]
             .iter()
             .flatten()
-            .copied()
-            .collect();
+        {
+            window[filled] = *value;
+            filled += 1;
+        }
+        let window = &mut window[..filled];
         if window.is_empty() {
             continue;
         }
