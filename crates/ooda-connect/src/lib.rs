@@ -46,6 +46,15 @@ pub mod logs;
 #[cfg(feature = "loki")]
 pub mod loki;
 
+#[cfg(feature = "traces")]
+pub mod traces;
+
+#[cfg(feature = "tempo")]
+pub mod tempo;
+
+#[cfg(feature = "jaeger")]
+pub mod jaeger;
+
 #[cfg(feature = "elasticsearch")]
 pub mod elasticsearch;
 

@@ -13,6 +13,7 @@ pub mod catalogue;
 pub mod evidence;
 pub mod gate;
 pub mod lifecycle;
+pub mod localise;
 pub mod postmortem;
 pub mod reasoner;
 pub mod register;

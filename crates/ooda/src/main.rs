@@ -54,6 +54,8 @@ enum Command {
     Alerts(cli::alerts::AlertsCommand),
     /// Run the monitoring engine over a CSV: one verdict per row (offline, causal).
     Detect(cli::detect::DetectArgs),
+    /// Root-cause localisation over an offline case: rank components by how likely they broke.
+    Rca(cli::rca::RcaArgs),
     /// Patch intelligence: feeds, version comparison, scan, plan and report.
     #[command(subcommand)]
     Patch(cli::patch::PatchCommand),
@@ -83,6 +85,7 @@ fn main() -> ExitCode {
         Command::Alerts(command) => cli::alerts::run(command, &cli.global),
         Command::Lab(args) => cli::lab::run(args, &cli.global),
         Command::Detect(args) => cli::detect::run(args, &cli.global),
+        Command::Rca(args) => cli::rca::run(args, &cli.global),
         Command::Patch(command) => cli::patch::run(command, &cli.global),
         Command::Eval(command) => cli::eval::run(command, &cli.global),
         Command::Incidents(command) => cli::incidents::run(command, &cli.global),

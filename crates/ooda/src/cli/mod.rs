@@ -14,6 +14,7 @@ pub mod lab;
 pub mod maturity;
 pub mod patch;
 pub mod policy;
+pub mod rca;
 pub mod runbooks;
 pub mod up;
 
