@@ -184,6 +184,52 @@ impl Responder {
         self.handle_alert(alert).await.map(Some)
     }
 
+    /// An alert of an incident changed or another joined it: a symptom the diagnosis has not
+    /// seen (a metric none of its alerts carried) is looked at, not buried in a group. While the
+    /// incident still waits for a diagnosis that holds, it is investigated again at once with
+    /// the new alert; once a person has it, or a runbook is running, they are told.
+    async fn new_symptoms(&self, incident: &mut Incident, alert: &Alert) -> Result<()> {
+        let id = incident.id;
+        let stored: Option<Alert> = self.register.doc(id, "alert")?;
+        let seen: std::collections::BTreeSet<&str> = stored
+            .iter()
+            .flat_map(|a| a.members.iter())
+            .map(|m| m.series.metric.as_str())
+            .collect();
+        let new: Vec<&str> = alert
+            .members
+            .iter()
+            .map(|m| m.series.metric.as_str())
+            .filter(|m| !seen.contains(m))
+            .collect();
+        if new.is_empty() || stored.is_none() {
+            return Ok(());
+        }
+        let what = format!("new symptom {}: {}", new.join(", "), alert.summary);
+        match incident.state {
+            IncidentState::Investigating => {
+                incident.note(format!("{what}: diagnosing again"), self.clock.now());
+                self.register.put_doc(id, "alert", alert)?;
+                self.register.save(incident)?;
+                if let Some(triage) = self.register.doc::<triage::Triage>(id, "triage")? {
+                    self.investigate(incident, &triage, alert).await?;
+                }
+            }
+            IncidentState::Open | IncidentState::Triaged | IncidentState::Closed => {}
+            _ => {
+                incident.note(what.clone(), self.clock.now());
+                self.register.save(incident)?;
+                self.notifier.notify(&Notification {
+                    kind: "new_symptom".into(),
+                    incident: id,
+                    title: format!("{} on {}", what, incident.title),
+                    text: what,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// An alert stopped firing. An incident all of whose alerts have stopped ends if nothing is
     /// in flight: one still waiting for a diagnosis that holds (no second looks at a problem
     /// that is gone) and one a person had taken over are resolved and closed with their report;
@@ -257,6 +303,7 @@ impl Responder {
         let (attached, mut incident) = self.register.attach(alert)?;
         let id = attached.incident();
         if !matches!(attached, Attached::Opened(_)) {
+            self.new_symptoms(&mut incident, alert).await?;
             return Ok(id);
         }
         // Triage.

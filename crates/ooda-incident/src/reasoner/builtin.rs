@@ -321,7 +321,14 @@ impl BuiltinReasoner {
             .collect();
         let mut hypotheses = self.rank(&signals, &similar);
         hypotheses.truncate(KEEP);
-        let top = hypotheses.first();
+        // A cause nothing observed speaks for (only its prior, or past incidents) is no
+        // diagnosis: an alert ooda cannot read (an external latency alert with no host metrics)
+        // is "unknown", never the likeliest prior at a few percent.
+        let top = hypotheses.first().filter(|h| {
+            h.contributions.iter().any(|c| {
+                c.observed && c.ratio > 1.0 && c.signal != "prior" && c.signal != "history.similar"
+            })
+        });
         let root_cause = top.map(|h| h.cause.clone());
         let confidence = top.map(|h| h.confidence).unwrap_or(0.0);
         let proposed_actions = top
