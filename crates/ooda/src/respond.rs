@@ -78,28 +78,16 @@ pub struct IncidentStage {
     pub supervisor: Option<Arc<Supervisor>>,
 }
 
-/// The name this agent's own host goes by: the host source's label, else the kernel's hostname.
+/// The name this agent's own host goes by: the host source's, else the defaults'.
 pub fn local_host_name(config: &Config) -> String {
     config
         .sources
         .iter()
         .find_map(|s| match s {
-            ooda_config::SourceConfig::Host(h) => Some(h.host_label.clone().unwrap_or_else(|| {
-                std::fs::read_to_string(h.proc_path.join("sys/kernel/hostname"))
-                    .map(|n| n.trim().to_owned())
-                    .ok()
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or_else(|| "localhost".to_owned())
-            })),
+            ooda_config::SourceConfig::Host(h) => Some(h.host_name()),
             _ => None,
         })
-        .unwrap_or_else(|| {
-            std::fs::read_to_string("/proc/sys/kernel/hostname")
-                .map(|n| n.trim().to_owned())
-                .ok()
-                .filter(|n| !n.is_empty())
-                .unwrap_or_else(|| "localhost".to_owned())
-        })
+        .unwrap_or_else(|| ooda_connect::host::HostSourceConfig::default().host_name())
 }
 
 pub fn build(parts: StageParts<'_>) -> anyhow::Result<IncidentStage> {
@@ -590,7 +578,7 @@ impl HostFactsProbe {
                 Some(PathFact {
                     path: dir.display().to_string(),
                     mount,
-                    bytes: dir_bytes(&dir),
+                    bytes: ooda_incident::actuator::dir_size(&dir),
                 })
             })
             .collect();
@@ -601,32 +589,16 @@ impl HostFactsProbe {
     }
 }
 
-/// Mount points from /proc/self/mounts (octal escapes decoded).
+/// Mount points from /proc/self/mounts.
 fn mount_points() -> Vec<PathBuf> {
     std::fs::read_to_string("/proc/self/mounts")
         .map(|text| {
-            text.lines()
-                .filter_map(|line| line.split_whitespace().nth(1))
-                .map(|m| PathBuf::from(ooda_connect::host::parse::unescape_octal(m)))
+            ooda_connect::host::parse::mounts(&text)
+                .into_iter()
+                .map(|m| PathBuf::from(m.mountpoint))
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// Bytes under `dir`, not following links, stopping at other filesystems' files as `du -x` would
-/// not: a scratch directory is one tree.
-fn dir_bytes(dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .filter_map(|e| e.ok())
-        .map(|e| match std::fs::symlink_metadata(e.path()) {
-            Ok(m) if m.is_dir() => dir_bytes(&e.path()),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
 }
 
 impl Probe for HostFactsProbe {

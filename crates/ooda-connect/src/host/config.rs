@@ -64,6 +64,20 @@ pub struct HostSourceConfig {
     pub ignore_devices: Vec<String>,
 }
 
+impl HostSourceConfig {
+    /// The `host` label this host's series carry: the configured label, else the kernel's host
+    /// name, else `localhost`.
+    pub fn host_name(&self) -> String {
+        self.host_label.clone().unwrap_or_else(|| {
+            std::fs::read_to_string(self.proc_path.join("sys/kernel/hostname"))
+                .map(|h| h.trim().to_owned())
+                .ok()
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "localhost".to_owned())
+        })
+    }
+}
+
 fn default_host_source_name() -> String {
     "host".to_owned()
 }

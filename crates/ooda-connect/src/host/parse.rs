@@ -186,7 +186,7 @@ pub fn mounts(text: &str) -> Vec<Mount> {
 }
 
 /// The kernel escapes space, tab, newline and backslash in mount points as `\ooo`.
-pub fn unescape_octal(field: &str) -> String {
+fn unescape_octal(field: &str) -> String {
     let bytes = field.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

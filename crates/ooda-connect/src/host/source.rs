@@ -89,13 +89,7 @@ impl Round<'_> {
 
 impl HostSource {
     pub fn new(config: HostSourceConfig, clock: SharedClock) -> Self {
-        let host = config.host_label.clone().unwrap_or_else(|| {
-            std::fs::read_to_string(config.proc_path.join("sys/kernel/hostname"))
-                .map(|h| h.trim().to_owned())
-                .ok()
-                .filter(|h| !h.is_empty())
-                .unwrap_or_else(|| "localhost".to_owned())
-        });
+        let host = config.host_name();
         Self {
             config,
             host,

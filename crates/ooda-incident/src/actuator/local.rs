@@ -360,7 +360,8 @@ fn truncate(text: &mut String, limit: usize) {
     }
 }
 
-fn dir_size(path: &Path) -> u64 {
+/// Bytes under `path`, links not followed (what a clean-up of it would free).
+pub fn dir_size(path: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(path) else {
         return 0;
     };

@@ -9,7 +9,7 @@ mod local;
 pub mod process;
 pub mod supervisor;
 
-pub use local::{CommandSpec, LocalActuator, LocalConfig};
+pub use local::{dir_size, CommandSpec, LocalActuator, LocalConfig};
 pub use process::CpuControl;
 pub use supervisor::{ServiceSpec, Supervisor};
 
