@@ -63,7 +63,8 @@ async fn search(
     Query(params): Query<BTreeMap<String, String>>,
 ) -> (StatusCode, String) {
     let q = params.get("q").cloned().unwrap_or_default();
-    if !q.is_empty() && !(q.trim_start().starts_with('{') && q.trim_end().ends_with('}')) {
+    let looks_like_traceql = q.trim_start().starts_with('{') && q.trim_end().ends_with('}');
+    if !q.is_empty() && !looks_like_traceql {
         return (
             StatusCode::BAD_REQUEST,
             format!("invalid TraceQL query: parse error at line 1, col 1: syntax error: unexpected IDENTIFIER in {q}"),

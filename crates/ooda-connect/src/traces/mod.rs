@@ -174,7 +174,7 @@ pub fn normalise_id(id: &str) -> Option<String> {
     if id.is_empty() {
         return None;
     }
-    if id.len() % 2 == 0 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if id.len().is_multiple_of(2) && id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Some(id.to_ascii_lowercase());
     }
     let bytes = decode_base64(id)?;

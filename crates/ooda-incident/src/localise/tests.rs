@@ -226,10 +226,10 @@ fn arbitrary_case() -> impl Strategy<Value = Case> {
             let mut columns = Vec::new();
             for n in 0..nodes {
                 for m in 0..=(n % 3) {
-                    let constant = next() % 4 == 0;
+                    let constant = next().is_multiple_of(4);
                     let values = (0..rows)
                         .map(|_| {
-                            if next() % 5 == 0 {
+                            if next().is_multiple_of(5) {
                                 None
                             } else if constant {
                                 Some(7.0)
