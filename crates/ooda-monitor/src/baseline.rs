@@ -165,6 +165,8 @@ pub struct Baseline {
     fast: f64,
     /// Since when `fast` has been beyond the band (`i64::MIN`: it is not).
     shifted_since: i64,
+    /// Samples per 5 minutes, the series' own rate (1 before an hour of history).
+    rate: f32,
 }
 
 impl Default for Baseline {
@@ -191,6 +193,7 @@ impl Baseline {
             level: 0.0,
             fast: 0.0,
             shifted_since: i64::MIN,
+            rate: 1.0,
         }
     }
 
@@ -246,12 +249,22 @@ impl Baseline {
 
     /// Samples this series gets per 5 minutes (its own rate; 1 before an hour of history).
     pub fn samples_per_five_minutes(&self) -> f32 {
-        let span = self.last_ms.saturating_sub(self.first_ms);
-        if span < MS_PER_HOUR || self.samples < 2 {
-            return 1.0;
+        self.rate
+    }
+
+    /// Re-estimates [`Self::rate`]: every sample for the first 256, then every 64th (a
+    /// division per sample is a measurable share of an update, and the rate barely moves).
+    fn update_rate(&mut self) {
+        if self.samples > 256 && !self.samples.is_multiple_of(64) {
+            return;
         }
-        let rate = (self.samples - 1) as f64 * 300_000.0 / span as f64;
-        rate.clamp(1.0 / 64.0, 4096.0) as f32
+        let span = self.last_ms.saturating_sub(self.first_ms);
+        self.rate = if span < MS_PER_HOUR || self.samples < 2 {
+            1.0
+        } else {
+            let rate = (self.samples - 1) as f64 * 300_000.0 / span as f64;
+            rate.clamp(1.0 / 64.0, 4096.0) as f32
+        };
     }
 
     /// How many hours of history the hour-of-day bucket of `time_ms` has (its own samples over
@@ -377,6 +390,7 @@ impl Baseline {
         self.overall_weight = weight;
         self.last_ms = self.last_ms.max(time_ms);
         self.samples += 1;
+        self.update_rate();
 
         let (week_slot, day_slot) = Self::slots(time_ms);
         let now = self.minute(time_ms);
@@ -412,11 +426,14 @@ impl Baseline {
             return;
         }
         let dt = (time_ms - self.last_ms).max(0) as f64;
-        let slow = 1.0 - (-dt / params.level_half_life_ms).exp2();
-        let fast = 1.0 - (-dt / 1_800_000.0).exp2();
+        let slow = forgotten(dt / params.level_half_life_ms);
+        let fast = forgotten(dt / 1_800_000.0);
         self.level += slow * clipped;
         self.fast += fast * (residual - self.fast);
-        if params.adapt_after_ms == i64::MAX || self.fast.abs() <= params.learn_clip_z * sigma {
+        // The band is one σ of the half-hour average, not of a sample: the shifted values are
+        // also learned (clipped) by the hour's buckets, which pull the residual back inside
+        // the clip bound long before the shift is over.
+        if params.adapt_after_ms == i64::MAX || self.fast.abs() <= sigma {
             self.shifted_since = i64::MIN;
             return;
         }
@@ -443,6 +460,18 @@ impl Baseline {
     }
 }
 
+/// 1 − 2^(−x): the share of an average's weight that `x` half-lives move. Below x = 1/64 (every
+/// sample of a series sampled more often than every half-hour, against a 1-day half-life) two
+/// terms of the series are within 1e-5 of it and save an `exp2` per sample.
+fn forgotten(x: f64) -> f64 {
+    let y = x * std::f64::consts::LN_2;
+    if x < 1.0 / 64.0 {
+        y * (1.0 - 0.5 * y)
+    } else {
+        1.0 - (-x).exp2()
+    }
+}
+
 /// `x` clamped to [lo, hi]; `x` itself when the bounds are not a finite, ordered pair (values
 /// near f64::MAX overflow the bounds, and `f64::clamp` would panic on NaN).
 pub(crate) fn clip(x: f64, lo: f64, hi: f64) -> f64 {
@@ -462,6 +491,23 @@ mod tests {
     }
 
     const FIVE_MIN: i64 = 300_000;
+
+    #[test]
+    fn forgotten_matches_its_definition() {
+        for x in [
+            0.0,
+            1e-6,
+            1e-3,
+            0.01,
+            1.0 / 64.0 - 1e-9,
+            1.0 / 64.0,
+            0.5,
+            3.0,
+        ] {
+            let exact = 1.0 - f64::exp2(-x);
+            assert!((forgotten(x) - exact).abs() < 1e-5, "{x}");
+        }
+    }
 
     #[test]
     fn monday_midnight_is_slot_zero() {

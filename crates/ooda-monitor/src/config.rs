@@ -334,7 +334,7 @@ impl Default for ScoringConfig {
             correlation_counts_as: 3,
             alone_ratio: 3.0,
             hold_fraction: 0.5,
-            keep_firing_for: Duration::ZERO,
+            keep_firing_for: Duration::from_secs(600),
             tail_quantile: 0.995,
             tail_step: 0.05,
             ewma_alpha: 0.0,
