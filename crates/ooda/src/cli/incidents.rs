@@ -10,7 +10,6 @@ use ooda_incident::lifecycle::TimelineEntry;
 use ooda_incident::postmortem::IncidentResult;
 use ooda_incident::reasoner::Report;
 use ooda_incident::register::Register;
-use ooda_store::{DataDir, SqliteStore, Store};
 
 use super::GlobalArgs;
 
@@ -40,12 +39,8 @@ pub enum IncidentsCommand {
 }
 
 fn register(global: &GlobalArgs) -> anyhow::Result<Register> {
-    let data_dir = DataDir::open(&global.data_dir)?;
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&data_dir.database())
-            .with_context(|| format!("opening the store in {}", global.data_dir.display()))?,
-    );
-    Ok(Register::new(store, Arc::new(SystemClock)))
+    let (_, home) = crate::cli::data_dir::load(global)?;
+    Ok(Register::new(home.store, home.clock))
 }
 
 pub fn run(command: IncidentsCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
