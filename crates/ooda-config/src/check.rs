@@ -319,8 +319,9 @@ pub fn check(text: &str) -> Result<Config, Vec<ConfigError>> {
     if let Some(value) = table.get("notify") {
         config.notify = array("notify", value, &mut errors, |path, item, errors| {
             tagged(path, item, errors, |kind, path, rest, errors| match kind {
-                "webhook" => section::<WebhookNotifyConfig>(path, rest, errors)
-                    .map(NotifyConfig::Webhook),
+                "webhook" => {
+                    section::<WebhookNotifyConfig>(path, rest, errors).map(NotifyConfig::Webhook)
+                }
                 "slack" => {
                     section::<SlackNotifyConfig>(path, rest, errors).map(NotifyConfig::Slack)
                 }
@@ -332,11 +333,17 @@ pub fn check(text: &str) -> Result<Config, Vec<ConfigError>> {
         let mut seen = BTreeSet::new();
         for (i, n) in config.notify.iter().enumerate() {
             if n.name().trim().is_empty() {
-                errors.push(err(&format!("notify[{i}].name"), "must not be empty".into()));
+                errors.push(err(
+                    &format!("notify[{i}].name"),
+                    "must not be empty".into(),
+                ));
             } else if !seen.insert(n.name().to_owned()) {
                 errors.push(err(
                     &format!("notify[{i}].name"),
-                    format!("duplicate channel name {:?}; names must be unique", n.name()),
+                    format!(
+                        "duplicate channel name {:?}; names must be unique",
+                        n.name()
+                    ),
                 ));
             }
         }

@@ -35,7 +35,17 @@ impl Home {
     ) -> Result<Self> {
         config.validate()?;
         let data = DataDir::open(data_dir)?;
-        let database = database.map_or_else(|| data.database(), Path::to_path_buf);
+        let database = match database {
+            Some(path) => {
+                // A configured database may live elsewhere; its directory is created like the
+                // data directory is.
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    DataDir::open(parent)?;
+                }
+                path.to_path_buf()
+            }
+            None => data.database(),
+        };
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&database)?);
         let clock: SharedClock = Arc::new(SystemClock);
         let audit = Arc::new(AuditLog::open(

@@ -325,7 +325,11 @@ pub struct ReasonerFellBack<'a> {
 
 impl ReasonerFellBack<'_> {
     pub fn emit(self, telemetry: &Telemetry) {
-        tracing::warn!(event = "reasoner_fell_back", message = self.message, "reasoner fell back");
+        tracing::warn!(
+            event = "reasoner_fell_back",
+            message = self.message,
+            "reasoner fell back"
+        );
         telemetry.reasoner_fallbacks.inc();
     }
 }
@@ -342,7 +346,12 @@ impl NotificationSent<'_> {
     pub fn emit(self, telemetry: &Telemetry) {
         let outcome = match &self.error {
             None => {
-                tracing::info!(event = "notification_sent", channel = self.channel, kind = self.kind, "notification delivered");
+                tracing::info!(
+                    event = "notification_sent",
+                    channel = self.channel,
+                    kind = self.kind,
+                    "notification delivered"
+                );
                 "sent"
             }
             Some(error) => {
@@ -369,7 +378,11 @@ pub struct NotificationDropped {
 
 impl NotificationDropped {
     pub fn emit(self, telemetry: &Telemetry) {
-        tracing::warn!(event = "notification_dropped", reason = self.reason, "notification dropped");
+        tracing::warn!(
+            event = "notification_dropped",
+            reason = self.reason,
+            "notification dropped"
+        );
         telemetry
             .notifications
             .get_or_create(&NotificationLabels {

@@ -57,15 +57,18 @@ impl Notifications {
                     WebhookNotifier::new(c.url.as_str(), Shape::Generic, c.timeout.get())
                 }
                 NotifyConfig::Slack(c) => WebhookNotifier::new(
-                    c.url.reveal().with_context(|| format!("notify {name}: url"))?,
+                    c.url
+                        .reveal()
+                        .with_context(|| format!("notify {name}: url"))?,
                     Shape::Slack,
                     c.timeout.get(),
                 ),
                 NotifyConfig::PagerDuty(c) => WebhookNotifier::new(
-                    c.url.as_ref().map_or(
-                        ooda_connect::notify::PAGERDUTY_EVENTS_URL.to_owned(),
-                        |u| u.as_str().to_owned(),
-                    ),
+                    c.url
+                        .as_ref()
+                        .map_or(ooda_connect::notify::PAGERDUTY_EVENTS_URL.to_owned(), |u| {
+                            u.as_str().to_owned()
+                        }),
                     Shape::PagerDuty {
                         routing_key: c
                             .routing_key

@@ -100,22 +100,24 @@ pub fn build(parts: StageParts<'_>) -> anyhow::Result<IncidentStage> {
         }),
         &config.executors,
     );
-    let gate = Arc::new(Gate::new(GateParts {
-        config: home.config.clone(),
-        store: store.clone(),
-        audit: home.audit.clone(),
-        policy: Arc::new(policy),
-        actuator: crate::executors::actuator(
-            Arc::new(LocalActuator::new(local)),
-            &config.executors,
-            store.clone(),
-        )?,
-        facts: facts.clone(),
-        changes: crate::changes::change_records(&config.changes, store.clone(), clock.clone())?,
-        notifier: Arc::new(notifications.clone()),
-        clock: clock.clone(),
-    })
-    .with_observer(Arc::new(telemetry)));
+    let gate = Arc::new(
+        Gate::new(GateParts {
+            config: home.config.clone(),
+            store: store.clone(),
+            audit: home.audit.clone(),
+            policy: Arc::new(policy),
+            actuator: crate::executors::actuator(
+                Arc::new(LocalActuator::new(local)),
+                &config.executors,
+                store.clone(),
+            )?,
+            facts: facts.clone(),
+            changes: crate::changes::change_records(&config.changes, store.clone(), clock.clone())?,
+            notifier: Arc::new(notifications.clone()),
+            clock: clock.clone(),
+        })
+        .with_observer(Arc::new(telemetry)),
+    );
 
     let catalogue = Catalogue::embedded().context("the incident catalogue")?;
     let runbooks = ooda_incident::runbook::library::shipped().map_err(|problems| {

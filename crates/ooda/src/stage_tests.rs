@@ -138,10 +138,7 @@ async fn one_action_through_the_gate_opens_and_closes_a_change_notifies_and_is_c
     let decision = tokio::task::spawn_blocking(move || gate.submit(submitted))
         .await
         .unwrap();
-    let Decision::Executed {
-        status, change, ..
-    } = &decision
-    else {
+    let Decision::Executed { status, change, .. } = &decision else {
         panic!("expected the action to run: {decision:?}");
     };
     assert_eq!(status.as_str(), "succeeded", "{decision:?}");
@@ -168,7 +165,10 @@ async fn one_action_through_the_gate_opens_and_closes_a_change_notifies_and_is_c
     assert_eq!(got[0]["kind"], "acted", "{got:?}");
     assert_eq!(got[0]["incident"], request.id.to_string());
     assert!(
-        got[0]["text"].as_str().unwrap().contains("clean_path on web-1"),
+        got[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("clean_path on web-1"),
         "{got:?}"
     );
 

@@ -131,5 +131,8 @@ fn pagerduty_events_v2_trigger_body() {
     assert_eq!(body["dedup_key"], "ooda-0190-escalated");
     let summary = body["payload"]["summary"].as_str().unwrap();
     assert!(summary.chars().count() <= 1_024, "{}", summary.len());
-    assert!(!format!("{n:?}").contains("R0UTINGKEY"), "the key is never logged");
+    assert!(
+        !format!("{n:?}").contains("R0UTINGKEY"),
+        "the key is never logged"
+    );
 }

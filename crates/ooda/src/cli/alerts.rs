@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Subcommand;
 use ooda_core::{Alert, AlertState, EventKind};
 use ooda_store::Store;

@@ -74,16 +74,8 @@ pub fn run(command: ApprovalsCommand, global: &GlobalArgs) -> anyhow::Result<Exi
             }
             Ok(ExitCode::SUCCESS)
         }
-        ApprovalsCommand::Approve {
-            id,
-            by,
-            comment,
-        } => vote(global, &id, &by, true, &comment),
-        ApprovalsCommand::Deny {
-            id,
-            by,
-            comment,
-        } => vote(global, &id, &by, false, &comment),
+        ApprovalsCommand::Approve { id, by, comment } => vote(global, &id, &by, true, &comment),
+        ApprovalsCommand::Deny { id, by, comment } => vote(global, &id, &by, false, &comment),
     }
 }
 

@@ -9,7 +9,6 @@ use clap::{Subcommand, ValueEnum};
 use ooda_core::Timestamp;
 use ooda_govern::audit::{self, checkpoint};
 
-
 use super::GlobalArgs;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

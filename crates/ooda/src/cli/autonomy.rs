@@ -8,7 +8,6 @@ use clap::Subcommand;
 use ooda_core::ActionKind;
 use ooda_govern::autonomy::{low_risk, Level, Setting};
 
-
 use super::GlobalArgs;
 
 #[derive(Debug, Subcommand)]

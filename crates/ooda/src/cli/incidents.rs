@@ -1,11 +1,8 @@
 //! `ooda incidents list|show|timeline|postmortem`: read the incident register in the store.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use anyhow::Context;
 use clap::Subcommand;
-use ooda_core::SystemClock;
 use ooda_incident::lifecycle::TimelineEntry;
 use ooda_incident::postmortem::IncidentResult;
 use ooda_incident::reasoner::Report;
