@@ -173,8 +173,8 @@ fn governance_errors_name_their_path() {
     let cases: &[(&str, &str, &str)] = &[
         (
             "version = 1\n[governance.budget]\nper_incidnet = 3",
-            "governance.budget",
-            "per_incidnet",
+            "governance.budget.per_incidnet",
+            "unknown field",
         ),
         (
             "version = 1\n[governance.autonomy]\ndefault = \"L5\"",
