@@ -64,11 +64,21 @@ fn with_a_store_path_the_cli_the_api_and_the_agent_share_one_state() {
     .unwrap();
     let data = dir.path().join("data");
     let agent = Agent::start_with(&data, &["--config", config.to_str().unwrap()]);
-    assert!(database.exists(), "the agent opened the configured database");
+    assert!(
+        database.exists(),
+        "the agent opened the configured database"
+    );
 
     // The CLI flips the switch; the agent's API reports it.
     ooda(
-        &["kill-switch", "on", "--reason", "maintenance", "--as", "alice"],
+        &[
+            "kill-switch",
+            "on",
+            "--reason",
+            "maintenance",
+            "--as",
+            "alice",
+        ],
         &data,
         &config,
     );
