@@ -22,7 +22,7 @@ pub fn actuator(
         return Ok(local);
     };
     let client = ooda_connect::awx::AwxClient::new(awx.clone()).context("executors.awx")?;
-    let runner: Arc<dyn TemplateRunner> = Arc::new(OwnThreadRunner(Arc::new(client)));
+    let runner: Arc<dyn TemplateRunner> = Arc::new(OwnThreadRunner(Some(Arc::new(client))));
     Ok(Arc::new(Routed {
         local,
         awx: PatchActuator::new(store, None, Some(runner.clone()), PatchVia::Local),
@@ -70,16 +70,28 @@ impl Actuator for Routed {
 }
 
 /// The AWX client waits on a runtime of its own, which tokio forbids on a thread that already
-/// runs async work (the Gate is called from async workers): each job runs on its own thread.
-struct OwnThreadRunner(Arc<ooda_connect::awx::AwxClient>);
+/// runs async work (the Gate is called from async workers): each job runs on its own thread,
+/// and the client (with its runtime) is dropped on one too, since the agent drops its stage
+/// inside an async task. `None` only while dropping.
+struct OwnThreadRunner(Option<Arc<ooda_connect::awx::AwxClient>>);
+
+impl Drop for OwnThreadRunner {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
+    }
+}
 
 impl TemplateRunner for OwnThreadRunner {
     fn knows(&self, template: &str) -> bool {
-        TemplateRunner::knows(self.0.as_ref(), template)
+        self.0
+            .as_deref()
+            .is_some_and(|client| TemplateRunner::knows(client, template))
     }
 
     fn run(&self, template: &str, host: &str, vars: &serde_json::Value) -> Result<String, String> {
-        let client = self.0.clone();
+        let client = self.0.clone().ok_or("the AWX client is gone")?;
         std::thread::scope(|scope| {
             scope
                 .spawn(move || TemplateRunner::run(client.as_ref(), template, host, vars))

@@ -275,3 +275,58 @@ async fn the_kill_switch_of_the_cli_and_the_api_is_the_one_the_gate_reads() {
         None
     );
 }
+
+/// `[executors.awx]` in the agent: an allowlisted template is approved for the Gate and runs as
+/// an AWX job limited to the host (a wire-exact fake controller on a loopback port).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_allowlisted_awx_template_runs_through_the_gate_on_the_controller() {
+    use ooda_connect::awx::fake::{FakeAwx, FakeTemplate};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("scratch")).unwrap();
+    let token = root.join("awx-token");
+    std::fs::write(&token, "s3cret").unwrap();
+    let fake = FakeAwx::start(
+        "/api/v2/",
+        "s3cret",
+        vec![FakeTemplate::prompting(7, "restart-web")],
+    )
+    .unwrap();
+    let config = config(
+        root,
+        &format!(
+            "[executors.awx]\nurl = \"{}\"\npoll_interval = \"10ms\"\nauth = {{ kind = \"bearer\", token = \"${{file:{}}}\" }}\ntemplates = {{ restart-web = 7 }}\n",
+            fake.url(),
+            token.display()
+        ),
+    );
+    let global = global(root);
+    let telemetry = Telemetry::new("test");
+    let (_home, stage) = stage(&global, &config, &telemetry);
+    let mut request = clean(root, 0.95);
+    request.action = Action::RunTemplate {
+        template: "restart-web".into(),
+    };
+    let mut unknown = request.clone();
+    unknown.id = ActionId::new();
+    unknown.action = Action::RunTemplate {
+        template: "drop-database".into(),
+    };
+    let gate = stage.gate.clone();
+    let (decision, refused) =
+        tokio::task::spawn_blocking(move || (gate.submit(request), gate.submit(unknown)))
+            .await
+            .unwrap();
+    assert!(
+        matches!(&decision, Decision::Executed { status, .. } if status.as_str() == "succeeded"),
+        "{decision:?}"
+    );
+    assert!(
+        matches!(refused, Decision::Refused(Refusal::Precondition { .. })),
+        "a template on no allowlist is not approved: {refused:?}"
+    );
+    let launches = fake.snapshot(|s| s.launches.clone());
+    assert_eq!(launches.len(), 1, "{launches:?}");
+    assert_eq!(launches[0].0, 7);
+    assert_eq!(launches[0].1["limit"], "web-1", "{launches:?}");
+}
