@@ -10,9 +10,10 @@ use serde::de::DeserializeOwned;
 use toml::{Table, Value};
 
 use crate::model::{
-    BusConfig, Config, DedupConfig, EnrichmentConfig, HostSourceConfig, IncidentConfig,
-    LogSourceConfig, MemoryBusConfig, ServerConfig, SourceConfig, SqliteStoreConfig, StoreConfig,
-    WatchConfig,
+    BusConfig, ChangesConfig, Config, DedupConfig, EnrichmentConfig, ExecutorsConfig,
+    HostSourceConfig, IncidentConfig, LogSourceConfig, MemoryBusConfig, NotifyConfig,
+    PagerDutyNotifyConfig, ServerConfig, SlackNotifyConfig, SourceConfig, SqliteStoreConfig,
+    StoreConfig, WatchConfig, WebhookNotifyConfig,
 };
 use crate::CONFIG_VERSION;
 
@@ -73,6 +74,10 @@ const TOP_LEVEL: &[&str] = &[
     "incident",
     "reasoner",
     "watch",
+    "governance",
+    "changes",
+    "notify",
+    "executors",
 ];
 
 /// Reads and checks a file (`-` reads standard input).
@@ -283,6 +288,92 @@ pub fn check(text: &str) -> Result<Config, Vec<ConfigError>> {
             }
         }
     }
+    if let Some(value) = table.get("governance") {
+        if let Some(governance) =
+            section::<ooda_govern::GovernConfig>("governance", value, &mut errors)
+        {
+            governance_rules(&governance, &mut errors);
+            config.governance = governance;
+        }
+    }
+    if let Some(value) = table.get("changes") {
+        config.changes = tagged(
+            "changes",
+            value,
+            &mut errors,
+            |kind, path, rest, errors| match kind {
+                "embedded" => {
+                    section::<EmptyParams>(path, rest, errors).map(|_| ChangesConfig::Embedded)
+                }
+                "servicenow" => {
+                    section::<ooda_connect::servicenow::ServiceNowConfig>(path, rest, errors)
+                        .map(ChangesConfig::ServiceNow)
+                }
+                "jira" => section::<ooda_connect::jira::JiraConfig>(path, rest, errors)
+                    .map(ChangesConfig::Jira),
+                _ => unknown_kind(path, kind, &["embedded", "servicenow", "jira"], errors),
+            },
+        )
+        .unwrap_or_default();
+    }
+    if let Some(value) = table.get("notify") {
+        config.notify = array("notify", value, &mut errors, |path, item, errors| {
+            tagged(path, item, errors, |kind, path, rest, errors| match kind {
+                "webhook" => {
+                    section::<WebhookNotifyConfig>(path, rest, errors).map(NotifyConfig::Webhook)
+                }
+                "slack" => {
+                    section::<SlackNotifyConfig>(path, rest, errors).map(NotifyConfig::Slack)
+                }
+                "pagerduty" => section::<PagerDutyNotifyConfig>(path, rest, errors)
+                    .map(NotifyConfig::PagerDuty),
+                _ => unknown_kind(path, kind, &["webhook", "slack", "pagerduty"], errors),
+            })
+        });
+        let mut seen = BTreeSet::new();
+        for (i, n) in config.notify.iter().enumerate() {
+            if n.name().trim().is_empty() {
+                errors.push(err(
+                    &format!("notify[{i}].name"),
+                    "must not be empty".into(),
+                ));
+            } else if !seen.insert(n.name().to_owned()) {
+                errors.push(err(
+                    &format!("notify[{i}].name"),
+                    format!(
+                        "duplicate channel name {:?}; names must be unique",
+                        n.name()
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(value) = table.get("executors") {
+        if let Some(executors) = section::<ExecutorsConfig>("executors", value, &mut errors) {
+            if let Some(awx) = &executors.awx {
+                if awx.templates.is_empty() {
+                    errors.push(err(
+                        "executors.awx.templates",
+                        "expected at least one allowlisted job template (name = id); AWX launches nothing else".into(),
+                    ));
+                }
+            }
+            if let Some(template) = &executors.patch_template {
+                match &executors.awx {
+                    None => errors.push(err(
+                        "executors.patch_template",
+                        "patches through AWX need an [executors.awx] controller".into(),
+                    )),
+                    Some(awx) if !awx.templates.contains_key(template) => errors.push(err(
+                        "executors.patch_template",
+                        format!("{template:?} is not in executors.awx.templates"),
+                    )),
+                    Some(_) => {}
+                }
+            }
+            config.executors = executors;
+        }
+    }
     if let Some(value) = table.get("monitor") {
         if let Some(monitor) = section::<ooda_monitor::MonitorConfig>("monitor", value, &mut errors)
         {
@@ -460,6 +551,25 @@ fn unsafe_clean_dir(dir: &std::path::Path) -> Option<String> {
             tree.trim_end_matches('/')
         )
     })
+}
+
+/// What serde cannot say about `[governance]`: the ranges and names `GovernConfig` checks, and
+/// whether the policy directory loads (a file `config check` accepts is one `ooda up` runs).
+fn governance_rules(governance: &ooda_govern::GovernConfig, errors: &mut Vec<ConfigError>) {
+    match governance.validate() {
+        Ok(()) => {}
+        Err(ooda_govern::GovernError::Invalid { field, reason }) => {
+            errors.push(err(&format!("governance.{field}"), reason))
+        }
+        Err(other) => errors.push(err("governance", other.to_string())),
+    }
+    if let Some(dir) = &governance.policy_dir {
+        if let Err(problems) = ooda_govern::PolicyEngine::load_dir(dir) {
+            for problem in problems {
+                errors.push(err("governance.policy_dir", problem.to_string()));
+            }
+        }
+    }
 }
 
 /// A kind that takes no parameters.

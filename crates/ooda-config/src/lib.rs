@@ -12,9 +12,10 @@ mod types;
 
 pub use check::{check, check_file, ConfigError, ConfigErrors};
 pub use model::{
-    ActuatorConfig, BusConfig, Config, DedupConfig, EnrichmentConfig, HostSourceConfig,
-    IncidentConfig, LogSourceConfig, MemoryBusConfig, ServerConfig, SourceConfig,
-    SqliteStoreConfig, StoreConfig, WatchConfig, WatchTransform,
+    ActuatorConfig, BusConfig, ChangesConfig, Config, DedupConfig, EnrichmentConfig,
+    ExecutorsConfig, HostSourceConfig, IncidentConfig, LogSourceConfig, MemoryBusConfig,
+    NotifyConfig, PagerDutyNotifyConfig, ServerConfig, SlackNotifyConfig, SourceConfig,
+    SqliteStoreConfig, StoreConfig, WatchConfig, WatchTransform, WebhookNotifyConfig,
 };
 pub use types::{HttpUrl, ListenAddr, Seconds, Secret, SecretError};
 

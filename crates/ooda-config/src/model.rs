@@ -38,6 +38,114 @@ pub struct Config {
     /// `[[watch]]`: series watched besides the shipped node-exporter ones (or instead of one of
     /// them: same `metric`).
     pub watch: Vec<WatchConfig>,
+    /// `[governance]`: autonomy defaults, approvers, budget, breaker, policy directory. The
+    /// server's own settings: no command line flag replaces them.
+    pub governance: ooda_govern::GovernConfig,
+    /// `[changes]`: where the Gate opens and closes a change record for every action.
+    pub changes: ChangesConfig,
+    /// `[[notify]]`: where escalations, approval requests and act-with-notify notices go (the
+    /// log always gets them too).
+    pub notify: Vec<NotifyConfig>,
+    /// `[executors]`: remote executors actions may run through.
+    pub executors: ExecutorsConfig,
+}
+
+/// `[changes]`: the change-record system.
+#[derive(Debug, Clone, Default)]
+pub enum ChangesConfig {
+    /// Records in ooda's own store (`ooda changes list|show`): the embedded default.
+    #[default]
+    Embedded,
+    /// ServiceNow change requests (Table API).
+    ServiceNow(ooda_connect::servicenow::ServiceNowConfig),
+    /// Jira issues.
+    Jira(ooda_connect::jira::JiraConfig),
+}
+
+impl ChangesConfig {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ChangesConfig::Embedded => "embedded",
+            ChangesConfig::ServiceNow(_) => "servicenow",
+            ChangesConfig::Jira(_) => "jira",
+        }
+    }
+}
+
+/// `[[notify]]`: one notification channel.
+#[derive(Debug, Clone)]
+pub enum NotifyConfig {
+    /// A generic JSON webhook (`{"kind","incident","title","text"}`).
+    Webhook(WebhookNotifyConfig),
+    /// A Slack incoming webhook.
+    Slack(SlackNotifyConfig),
+    /// PagerDuty Events API v2.
+    PagerDuty(PagerDutyNotifyConfig),
+}
+
+impl NotifyConfig {
+    pub fn name(&self) -> &str {
+        match self {
+            NotifyConfig::Webhook(c) => &c.name,
+            NotifyConfig::Slack(c) => &c.name,
+            NotifyConfig::PagerDuty(c) => &c.name,
+        }
+    }
+}
+
+/// `[[notify]] kind = "webhook"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookNotifyConfig {
+    pub name: String,
+    pub url: HttpUrl,
+    /// Per delivery (default 5 s).
+    #[serde(default = "default_notify_timeout")]
+    pub timeout: Seconds,
+}
+
+/// `[[notify]] kind = "slack"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackNotifyConfig {
+    pub name: String,
+    /// The incoming-webhook URL is the secret, so by reference (`${env:SLACK_WEBHOOK_URL}`).
+    pub url: Secret,
+    /// Per delivery (default 5 s).
+    #[serde(default = "default_notify_timeout")]
+    pub timeout: Seconds,
+}
+
+/// `[[notify]] kind = "pagerduty"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PagerDutyNotifyConfig {
+    pub name: String,
+    /// The integration's routing key, by reference (`${env:PAGERDUTY_ROUTING_KEY}`).
+    pub routing_key: Secret,
+    /// Events API v2 endpoint (default `https://events.pagerduty.com/v2/enqueue`).
+    #[serde(default)]
+    pub url: Option<HttpUrl>,
+    #[serde(default = "default_notify_timeout")]
+    pub timeout: Seconds,
+}
+
+fn default_notify_timeout() -> Seconds {
+    Seconds(std::time::Duration::from_secs(5))
+}
+
+/// `[executors]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutorsConfig {
+    /// `[executors.awx]`: an AWX / AAP controller; only the job templates in its `templates`
+    /// allowlist are ever launched.
+    #[serde(default)]
+    pub awx: Option<ooda_connect::awx::AwxConfig>,
+    /// Patches (`apply_patch`) run through this allowlisted AWX template (it takes `package` and
+    /// `version` as extra vars and the host as limit) instead of the shipped local playbooks.
+    #[serde(default)]
+    pub patch_template: Option<String>,
 }
 
 /// `[[watch]]`: one more series family the engine scores.
@@ -269,6 +377,10 @@ impl Default for Config {
             incident: IncidentConfig::default(),
             reasoner: None,
             watch: Vec::new(),
+            governance: ooda_govern::GovernConfig::default(),
+            changes: ChangesConfig::default(),
+            notify: Vec::new(),
+            executors: ExecutorsConfig::default(),
         }
     }
 }

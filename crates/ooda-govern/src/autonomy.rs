@@ -153,7 +153,7 @@ impl Setting {
     }
 }
 
-/// `[autonomy]` in governance.toml: the level ooda starts at.
+/// `[governance.autonomy]` in the config file: the level ooda starts at.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AutonomyConfig {

@@ -185,6 +185,12 @@ impl Notifier for LogNotifier {
     }
 }
 
+/// Hears every decision the gate returns from [`Gate::submit`] and [`Gate::resume`] (metrics
+/// and structured log events live with the caller, not in governance). Must not block.
+pub trait DecisionObserver: Send + Sync {
+    fn decided(&self, request: &ActionRequest, decision: &Decision);
+}
+
 /// What the gate is built from.
 pub struct GateParts {
     pub config: GovernConfig,
@@ -213,6 +219,7 @@ pub struct Gate {
     budget: Budget,
     breakers: Breakers,
     approvals: Approvals,
+    observer: Option<Arc<dyn DecisionObserver>>,
 }
 
 impl std::fmt::Debug for Gate {
@@ -269,7 +276,21 @@ impl Gate {
             changes,
             notifier,
             clock,
+            observer: None,
         }
+    }
+
+    /// Reports every decision to `observer` (the agent's telemetry).
+    pub fn with_observer(mut self, observer: Arc<dyn DecisionObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    fn observed(&self, request: &ActionRequest, decision: Decision) -> Decision {
+        if let Some(observer) = &self.observer {
+            observer.decided(request, &decision);
+        }
+        decision
     }
 
     pub fn kill_switch(&self) -> &KillSwitch {
@@ -304,10 +325,11 @@ impl Gate {
 
     /// Submits a request. Never panics; every error is a refusal.
     pub fn submit(&self, request: ActionRequest) -> Decision {
-        match self.decide(&request) {
+        let decision = match self.decide(&request) {
             Ok(decision) => decision,
             Err(refusal) => self.refused(&request, refusal),
-        }
+        };
+        self.observed(&request, decision)
     }
 
     fn refused(&self, request: &ActionRequest, refusal: Refusal) -> Decision {
@@ -688,7 +710,8 @@ impl Gate {
                         approval: approval_id,
                         reason: format!("not approved ({state:?})"),
                     };
-                    return self.refused(&approval.request, refusal);
+                    let decision = self.refused(&approval.request, refusal);
+                    return self.observed(&approval.request, decision);
                 }
                 approval
             }
@@ -730,10 +753,11 @@ impl Gate {
                 Some(approval_id),
             )
         })();
-        match result {
+        let decision = match result {
             Ok(decision) => decision,
             Err(refusal) => self.refused(&request, refusal),
-        }
+        };
+        self.observed(&request, decision)
     }
 
     /// Periodic housekeeping for the agent loop: escalates expired approvals and runs approved

@@ -1,5 +1,5 @@
 //! Governance state in a data directory: the store, the audit log, its key and the governance
-//! config, opened the same way by the agent and by every CLI command, so they share one kill
+//! settings (the `[governance]` section of the config file), opened the same way by the agent and by every CLI command, so they share one kill
 //! switch, one approval queue and one audit chain.
 
 use std::path::{Path, PathBuf};
@@ -15,9 +15,6 @@ use crate::config::GovernConfig;
 use crate::kill_switch::KillSwitch;
 use crate::{GovernError, Result};
 
-/// The governance config file looked for in the data directory when none is named.
-pub const CONFIG_FILE: &str = "governance.toml";
-
 pub struct Home {
     pub dir: PathBuf,
     pub store: Arc<dyn Store>,
@@ -27,12 +24,29 @@ pub struct Home {
 }
 
 impl Home {
-    /// Opens `data_dir` (creating it if needed). `config` names a governance TOML file; without
-    /// one, `data_dir/governance.toml` is used if present, else the defaults.
-    pub fn open(data_dir: &Path, config: Option<&Path>) -> Result<Self> {
+    /// Opens `data_dir` (creating it if needed) with the database at `database` (default
+    /// `data_dir/ooda.sqlite`, the `[store] path` of the config otherwise) and the governance
+    /// settings of the config file. The agent and every CLI command open their state through
+    /// this one constructor, so they cannot end up on two databases.
+    pub fn open_with(
+        data_dir: &Path,
+        database: Option<&Path>,
+        config: GovernConfig,
+    ) -> Result<Self> {
+        config.validate()?;
         let data = DataDir::open(data_dir)?;
-        let config = load_config(data.path(), config)?;
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&data.database())?);
+        let database = match database {
+            Some(path) => {
+                // A configured database may live elsewhere; its directory is created like the
+                // data directory is.
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    DataDir::open(parent)?;
+                }
+                path.to_path_buf()
+            }
+            None => data.database(),
+        };
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&database)?);
         let clock: SharedClock = Arc::new(SystemClock);
         let audit = Arc::new(AuditLog::open(
             data.path(),
@@ -46,6 +60,11 @@ impl Home {
             config,
             clock,
         })
+    }
+
+    /// `data_dir` with its default database and the default governance settings.
+    pub fn open(data_dir: &Path) -> Result<Self> {
+        Self::open_with(data_dir, None, GovernConfig::default())
     }
 
     pub fn kill_switch(&self) -> KillSwitch {
@@ -109,26 +128,5 @@ pub fn stored_head(store: &dyn Store) -> Result<Option<(u64, String)>> {
     parsed.map(Some).ok_or_else(|| GovernError::Invalid {
         field: HEAD_KEY.into(),
         reason: format!("expected `SEQ HASH`, found {text:?}"),
-    })
-}
-
-fn load_config(dir: &Path, config: Option<&Path>) -> Result<GovernConfig> {
-    let path = match config {
-        Some(path) => path.to_path_buf(),
-        None => {
-            let default = dir.join(CONFIG_FILE);
-            if !default.exists() {
-                return Ok(GovernConfig::default());
-            }
-            default
-        }
-    };
-    let text = std::fs::read_to_string(&path).map_err(|e| GovernError::Invalid {
-        field: path.display().to_string(),
-        reason: format!("cannot read: {e}"),
-    })?;
-    GovernConfig::from_toml(&text).map_err(|e| GovernError::Invalid {
-        field: path.display().to_string(),
-        reason: e.to_string(),
     })
 }

@@ -30,7 +30,9 @@ pub use catalogue::{ActionSpec, Precondition};
 pub use change::EmbeddedChangeRecords;
 pub use config::GovernConfig;
 pub use facts::{Facts, StaticFacts};
-pub use gate::{Decision, Gate, GateParts, LogNotifier, Notice, Notifier, Refusal};
+pub use gate::{
+    Decision, DecisionObserver, Gate, GateParts, LogNotifier, Notice, Notifier, Refusal,
+};
 pub use home::Home;
 pub use kill_switch::{KillSwitch, KillSwitchState};
 pub use policy::{Autonomy, PolicyDecision, PolicyEngine, PolicyInput};

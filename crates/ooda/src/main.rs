@@ -1,11 +1,16 @@
 //! The `ooda` binary: command-line parsing and wiring. Each noun lives in its own file under
 //! `cli/`; this file only dispatches.
 
+mod changes;
 mod cli;
+mod executors;
+mod notifications;
 mod pipeline;
 mod respond;
 mod route;
 mod sources;
+#[cfg(test)]
+mod stage_tests;
 
 use std::process::ExitCode;
 
@@ -68,6 +73,9 @@ enum Command {
     /// The runbook library: list, show, check a directory.
     #[command(subcommand)]
     Runbooks(cli::runbooks::RunbooksCommand),
+    /// Change records the Gate opened for its actions: list, show.
+    #[command(subcommand)]
+    Changes(cli::changes::ChangesCommand),
 }
 
 fn main() -> ExitCode {
@@ -90,6 +98,7 @@ fn main() -> ExitCode {
         Command::Eval(command) => cli::eval::run(command, &cli.global),
         Command::Incidents(command) => cli::incidents::run(command, &cli.global),
         Command::Runbooks(command) => cli::runbooks::run(command, &cli.global),
+        Command::Changes(command) => cli::changes::run(command, &cli.global),
     };
     match result {
         Ok(code) => code,

@@ -26,9 +26,7 @@ use ooda_incident::evidence::{
 use ooda_incident::lifecycle::Incident;
 use ooda_incident::reasoner::{BuiltinReasoner, Case, Reasoner, Report, Tools};
 use ooda_incident::register::Register;
-use ooda_incident::responder::{
-    Notification, Notify, Responder, ResponderConfig, ResponderParts, SignalSource,
-};
+use ooda_incident::responder::{Responder, ResponderConfig, ResponderParts, SignalSource};
 use ooda_incident::Catalogue;
 use ooda_store::Store;
 
@@ -68,6 +66,10 @@ pub struct StageParts<'a> {
     pub logs: Vec<LogSource>,
     /// Hears about self-alerts the stage raises (an LLM reasoner falling back).
     pub on_fallback: Arc<dyn Fn(String) + Send + Sync>,
+    /// The configured notification channels (`[[notify]]`), for the Gate and the responder.
+    pub notifications: crate::notifications::Notifications,
+    /// Counts the Gate's decisions (`/metrics`).
+    pub telemetry: ooda_server::Telemetry,
 }
 
 /// The running incident pillar: the responder and the Gate it acts through.
@@ -99,6 +101,8 @@ pub fn build(parts: StageParts<'_>) -> anyhow::Result<IncidentStage> {
         live,
         logs,
         on_fallback,
+        notifications,
+        telemetry,
     } = parts;
     let incident = &config.incident;
     let policy = home.policy()?;
@@ -128,25 +132,32 @@ pub fn build(parts: StageParts<'_>) -> anyhow::Result<IncidentStage> {
         supervisor: supervisor.clone(),
         inventory: config.hosts.clone(),
     });
-    let facts = Arc::new(LiveFacts {
-        clean_allowlist: local.clean_allowlist.clone(),
-        playbook_dir: local.playbook_dir.clone(),
-        register: Register::new(store.clone(), clock.clone()),
-    });
-    let gate = Arc::new(Gate::new(GateParts {
-        config: home.config.clone(),
-        store: store.clone(),
-        audit: home.audit.clone(),
-        policy: Arc::new(policy),
-        actuator: Arc::new(LocalActuator::new(local)),
-        facts: facts.clone(),
-        changes: Arc::new(ooda_govern::EmbeddedChangeRecords::new(
-            store.clone(),
-            clock.clone(),
-        )),
-        notifier: Arc::new(ooda_govern::LogNotifier),
-        clock: clock.clone(),
-    }));
+    let facts = crate::executors::facts(
+        Arc::new(LiveFacts {
+            clean_allowlist: local.clean_allowlist.clone(),
+            playbook_dir: local.playbook_dir.clone(),
+            register: Register::new(store.clone(), clock.clone()),
+        }),
+        &config.executors,
+    );
+    let gate = Arc::new(
+        Gate::new(GateParts {
+            config: home.config.clone(),
+            store: store.clone(),
+            audit: home.audit.clone(),
+            policy: Arc::new(policy),
+            actuator: crate::executors::actuator(
+                Arc::new(LocalActuator::new(local)),
+                &config.executors,
+                store.clone(),
+            )?,
+            facts: facts.clone(),
+            changes: crate::changes::change_records(&config.changes, store.clone(), clock.clone())?,
+            notifier: Arc::new(notifications.clone()),
+            clock: clock.clone(),
+        })
+        .with_observer(Arc::new(telemetry)),
+    );
 
     let catalogue = Catalogue::embedded().context("the incident catalogue")?;
     let runbooks = ooda_incident::runbook::library::shipped().map_err(|problems| {
@@ -208,7 +219,7 @@ pub fn build(parts: StageParts<'_>) -> anyhow::Result<IncidentStage> {
         gate: gate.clone(),
         facts,
         signals: Arc::new(LiveSignals { live }),
-        notifier: Arc::new(LogNotify),
+        notifier: Arc::new(notifications),
         clock,
         config: ResponderConfig {
             probe_timeout: incident.probe_timeout.get(),
@@ -709,16 +720,6 @@ impl Probe for LogsProbe {
                     .collect(),
             })
         })
-    }
-}
-
-/// Notifications go to the log (and from there to whatever ships it); a webhook notifier is
-/// configured in governance.
-struct LogNotify;
-
-impl Notify for LogNotify {
-    fn notify(&self, n: &Notification) {
-        tracing::warn!(kind = %n.kind, incident = %n.incident, title = %n.title, "incident notification");
     }
 }
 

@@ -482,5 +482,12 @@ fn a_broken_llm_reasoner_falls_back_to_the_builtin_one_in_the_running_agent() {
         !model.received().is_empty(),
         "the model was really asked before ooda fell back"
     );
+    // Counted where the agent counts things about itself.
+    let (code, metrics) = agent.get("/metrics");
+    assert_eq!(code, 200);
+    assert!(
+        metrics.contains("ooda_reasoner_fallbacks_total 1"),
+        "{metrics}"
+    );
     drop(agent);
 }

@@ -163,3 +163,97 @@ fn supervised_services_need_a_name_and_a_command() {
         "non-empty argv",
     );
 }
+
+#[test]
+fn governance_changes_notify_and_executors_are_sections_of_the_one_file() {
+    let config = check(
+        r#"version = 1
+[governance.autonomy]
+default = "L3"
+[governance.approvals]
+approvers = { alice = ["sre"] }
+[changes]
+kind = "jira"
+url = "https://jira.example.com"
+project = "OPS"
+[[notify]]
+kind = "webhook"
+name = "ops"
+url = "http://127.0.0.1:9/hook"
+[[notify]]
+kind = "pagerduty"
+name = "on-call"
+routing_key = "${env:PD_KEY}"
+[executors.awx]
+url = "https://awx.example.com"
+templates = { restart-nginx = 12 }
+"#,
+    )
+    .unwrap();
+    assert_eq!(config.governance.autonomy.default.code(), "L3");
+    assert_eq!(config.governance.approvals.approvers.len(), 1);
+    assert_eq!(config.changes.kind(), "jira");
+    assert_eq!(config.notify.len(), 2);
+    assert_eq!(
+        config.executors.awx.unwrap().templates.get("restart-nginx"),
+        Some(&12)
+    );
+    let defaults = check("version = 1").unwrap();
+    assert_eq!(defaults.changes.kind(), "embedded");
+    assert_eq!(defaults.governance, ooda_govern::GovernConfig::default());
+}
+
+#[test]
+fn governance_errors_name_their_path() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "version = 1\n[governance.budget]\nper_incidnet = 3",
+            "governance.budget.per_incidnet",
+            "unknown field",
+        ),
+        (
+            "version = 1\n[governance.autonomy]\ndefault = \"L5\"",
+            "governance.autonomy.default",
+            "L5",
+        ),
+        (
+            "version = 1\n[governance.breaker]\nfailures = 0",
+            "governance.breaker.failures",
+            "at least 1",
+        ),
+        (
+            "version = 1\n[governance.approvals]\napprovers = { alice = [] }",
+            "governance.approvals.approvers.alice",
+            "at least one role",
+        ),
+        (
+            "version = 1\n[governance]\npolicy_dir = \"/nonexistent/ooda-policies\"",
+            "governance.policy_dir",
+            "nonexistent",
+        ),
+        ("version = 1\n[changes]\nkind = \"remedy\"", "changes.kind", "embedded, servicenow, jira"),
+        (
+            "version = 1\n[changes]\nkind = \"servicenow\"",
+            "changes",
+            "url",
+        ),
+        (
+            "version = 1\n[[notify]]\nkind = \"slack\"\nname = \"s\"\nurl = \"https://hooks.slack.com/services/T/B/X\"",
+            "notify[0].url",
+            "secret reference",
+        ),
+        (
+            "version = 1\n[[notify]]\nkind = \"webhook\"\nname = \"a\"\nurl = \"http://x\"\n[[notify]]\nkind = \"webhook\"\nname = \"a\"\nurl = \"http://y\"",
+            "notify[1].name",
+            "duplicate",
+        ),
+        (
+            "version = 1\n[executors.awx]\nurl = \"https://awx\"\ntemplates = {}",
+            "executors.awx.templates",
+            "allowlisted",
+        ),
+    ];
+    for (text, path, fragment) in cases {
+        assert_error(text, path, fragment);
+    }
+}

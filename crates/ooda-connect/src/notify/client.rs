@@ -16,12 +16,39 @@ pub struct Message {
 }
 
 /// The body shape the receiver expects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Shape {
     /// `{"kind", "incident", "title", "text"}` as JSON.
     Generic,
     /// Slack incoming webhook: `{"text": …}` (mrkdwn), Slack's documented minimal payload.
     Slack,
+    /// PagerDuty Events API v2 (`POST /v2/enqueue`): a `trigger` event for the integration
+    /// whose routing key this is, deduplicated per incident.
+    PagerDuty { routing_key: String },
+}
+
+impl std::fmt::Debug for Shape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The routing key is a secret: never in a log line.
+        match self {
+            Shape::Generic => f.write_str("Generic"),
+            Shape::Slack => f.write_str("Slack"),
+            Shape::PagerDuty { .. } => f.write_str("PagerDuty"),
+        }
+    }
+}
+
+/// PagerDuty's Events API v2 endpoint.
+pub const PAGERDUTY_EVENTS_URL: &str = "https://events.pagerduty.com/v2/enqueue";
+
+/// PagerDuty refuses a `summary` longer than 1024 characters.
+const PAGERDUTY_SUMMARY_LIMIT: usize = 1_024;
+
+fn truncated(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit.saturating_sub(1)) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +86,7 @@ impl WebhookNotifier {
 
     /// The JSON body for `message` in this notifier's shape.
     pub fn body(&self, message: &Message) -> serde_json::Value {
-        match self.shape {
+        match &self.shape {
             Shape::Generic => serde_json::to_value(message).unwrap_or_default(),
             Shape::Slack => {
                 let mut text = format!("*[{}] {}*\n{}", message.kind, message.title, message.text);
@@ -68,6 +95,29 @@ impl WebhookNotifier {
                     text.push('…');
                 }
                 serde_json::json!({ "text": text })
+            }
+            Shape::PagerDuty { routing_key } => {
+                // Escalations page; everything else is a warning a human reads when they can.
+                let severity = match message.kind.as_str() {
+                    "escalated" | "escalation" => "critical",
+                    "approval_needed" | "paused" => "warning",
+                    _ => "info",
+                };
+                serde_json::json!({
+                    "routing_key": routing_key,
+                    "event_action": "trigger",
+                    "dedup_key": format!("ooda-{}-{}", message.incident, message.kind),
+                    "payload": {
+                        "summary": truncated(
+                            &format!("[{}] {}", message.kind, message.title),
+                            PAGERDUTY_SUMMARY_LIMIT,
+                        ),
+                        "source": "ooda",
+                        "severity": severity,
+                        "component": message.incident,
+                        "custom_details": { "text": message.text },
+                    },
+                })
             }
         }
     }

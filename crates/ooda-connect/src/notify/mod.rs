@@ -1,4 +1,4 @@
-//! Notifications out: a generic JSON webhook and Slack incoming webhooks. The incident pillar's
+//! Notifications out: a generic JSON webhook, Slack incoming webhooks and PagerDuty Events v2. The incident pillar's
 //! `Notify` port is adapted onto [`WebhookNotifier::send`] by the binary.
 //!
 //! A delivery failure is returned to the caller to log; it must never fail an incident. Never
@@ -6,7 +6,7 @@
 
 mod client;
 
-pub use client::{Message, NotifyError, Shape, WebhookNotifier};
+pub use client::{Message, NotifyError, Shape, WebhookNotifier, PAGERDUTY_EVENTS_URL};
 
 #[cfg(test)]
 mod tests;

@@ -110,3 +110,29 @@ fn long_slack_texts_are_truncated() {
     let body = n.body(&m);
     assert!(body["text"].as_str().unwrap().chars().count() <= 3_901);
 }
+
+#[test]
+fn pagerduty_events_v2_trigger_body() {
+    let n = WebhookNotifier::new(
+        PAGERDUTY_EVENTS_URL,
+        Shape::PagerDuty {
+            routing_key: "R0UTINGKEY".into(),
+        },
+        Duration::from_secs(1),
+    )
+    .unwrap();
+    let mut m = message();
+    m.title = "t".repeat(2_000);
+    let body = n.body(&m);
+    assert_eq!(body["routing_key"], "R0UTINGKEY");
+    assert_eq!(body["event_action"], "trigger");
+    assert_eq!(body["payload"]["severity"], "critical");
+    assert_eq!(body["payload"]["source"], "ooda");
+    assert_eq!(body["dedup_key"], "ooda-0190-escalated");
+    let summary = body["payload"]["summary"].as_str().unwrap();
+    assert!(summary.chars().count() <= 1_024, "{}", summary.len());
+    assert!(
+        !format!("{n:?}").contains("R0UTINGKEY"),
+        "the key is never logged"
+    );
+}

@@ -4,10 +4,9 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Subcommand;
 use ooda_core::{Alert, AlertState, EventKind};
-use ooda_store::{DataDir, SqliteStore, Store};
+use ooda_store::Store;
 
 use super::GlobalArgs;
 
@@ -30,10 +29,8 @@ pub enum AlertsCommand {
 }
 
 pub fn run(command: AlertsCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let data_dir = DataDir::open(&global.data_dir)?;
-    let store = SqliteStore::open(&data_dir.database())
-        .with_context(|| format!("opening the store in {}", global.data_dir.display()))?;
-    let alerts = project(&store)?;
+    let (_, home) = crate::cli::data_dir::load(global)?;
+    let alerts = project(home.store.as_ref())?;
     match command {
         AlertsCommand::List { all, json } => {
             let mut shown: Vec<&Alert> = alerts

@@ -1,12 +1,11 @@
 //! `ooda approvals list|approve|deny`: the humans' side of parked actions. A vote is audited and
 //! stored; the running agent executes an approved action at its next tick.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
 use ooda_govern::approval::parse_id;
-use ooda_govern::{ApprovalState, Home};
+use ooda_govern::ApprovalState;
 
 use super::GlobalArgs;
 
@@ -17,9 +16,6 @@ pub enum ApprovalsCommand {
         /// Include decided and expired ones.
         #[arg(long)]
         all: bool,
-        /// Governance config (defaults to DATA_DIR/governance.toml).
-        #[arg(long)]
-        governance: Option<PathBuf>,
     },
     /// Approve a parked action.
     Approve {
@@ -29,8 +25,6 @@ pub enum ApprovalsCommand {
         by: String,
         #[arg(long, default_value = "")]
         comment: String,
-        #[arg(long)]
-        governance: Option<PathBuf>,
     },
     /// Deny a parked action.
     Deny {
@@ -39,8 +33,6 @@ pub enum ApprovalsCommand {
         by: String,
         #[arg(long, default_value = "")]
         comment: String,
-        #[arg(long)]
-        governance: Option<PathBuf>,
     },
 }
 
@@ -55,8 +47,8 @@ fn describe(state: &ApprovalState) -> String {
 
 pub fn run(command: ApprovalsCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     match command {
-        ApprovalsCommand::List { all, governance } => {
-            let home = Home::open(&global.data_dir, governance.as_deref())?;
+        ApprovalsCommand::List { all } => {
+            let (_, home) = crate::cli::data_dir::load(global)?;
             let approvals = home.approvals();
             let mut shown = 0;
             for (approval, state) in approvals.list()? {
@@ -82,31 +74,22 @@ pub fn run(command: ApprovalsCommand, global: &GlobalArgs) -> anyhow::Result<Exi
             }
             Ok(ExitCode::SUCCESS)
         }
-        ApprovalsCommand::Approve {
-            id,
-            by,
-            comment,
-            governance,
-        } => vote(global, governance, &id, &by, true, &comment),
-        ApprovalsCommand::Deny {
-            id,
-            by,
-            comment,
-            governance,
-        } => vote(global, governance, &id, &by, false, &comment),
+        ApprovalsCommand::Approve { id, by, comment } => vote(global, &id, &by, true, &comment),
+        ApprovalsCommand::Deny { id, by, comment } => vote(global, &id, &by, false, &comment),
     }
 }
 
 fn vote(
     global: &GlobalArgs,
-    governance: Option<PathBuf>,
     id: &str,
     by: &str,
     approve: bool,
     comment: &str,
 ) -> anyhow::Result<ExitCode> {
     let id = parse_id(id).map_err(anyhow::Error::msg)?;
-    let home = Home::open(&global.data_dir, governance.as_deref())?;
+    // The approvers and their roles come from the server's configuration (`[governance.approvals]`),
+    // never from a file the voter names.
+    let (_, home) = crate::cli::data_dir::load(global)?;
     let state = home.approvals().vote(id, by, approve, comment)?;
     println!("#{id}: {}", describe(&state));
     Ok(ExitCode::SUCCESS)

@@ -8,7 +8,6 @@ use anyhow::{anyhow, Context};
 use clap::{Subcommand, ValueEnum};
 use ooda_core::Timestamp;
 use ooda_govern::audit::{self, checkpoint};
-use ooda_govern::Home;
 
 use super::GlobalArgs;
 
@@ -39,7 +38,7 @@ pub enum AuditCommand {
 }
 
 pub fn run(command: AuditCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let home = Home::open(&global.data_dir, None)?;
+    let (_, home) = crate::cli::data_dir::load(global)?;
     match command {
         AuditCommand::Verify { public_key } => {
             let mut options = home.verify_options()?;

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use ooda_core::ActionKind;
 use ooda_govern::autonomy::{low_risk, Level, Setting};
-use ooda_govern::Home;
 
 use super::GlobalArgs;
 
@@ -42,7 +41,7 @@ pub enum AutonomyCommand {
 pub fn run(command: AutonomyCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     match command {
         AutonomyCommand::Show { class, json } => {
-            let home = Home::open(&global.data_dir, global.config.as_deref())?;
+            let (_, home) = crate::cli::data_dir::load(global)?;
             let levels = home.autonomy();
             // Unreadable settings are an error here (the gate would treat them as L1).
             levels.stored()?;
@@ -109,7 +108,7 @@ pub fn run(command: AutonomyCommand, global: &GlobalArgs) -> anyhow::Result<Exit
                 eprintln!("error: --class: expected a server class name, found an empty string");
                 return Ok(ExitCode::from(2));
             }
-            let home = Home::open(&global.data_dir, global.config.as_deref())?;
+            let (_, home) = crate::cli::data_dir::load(global)?;
             let setting = Setting {
                 action,
                 class,

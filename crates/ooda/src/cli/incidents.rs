@@ -2,16 +2,12 @@
 //! the store; a person's ack, close and reopen are written to the incident and the audit log.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use anyhow::Context;
 use clap::Subcommand;
-use ooda_core::SystemClock;
 use ooda_incident::lifecycle::TimelineEntry;
 use ooda_incident::postmortem::IncidentResult;
 use ooda_incident::reasoner::Report;
 use ooda_incident::register::{HumanVerb, Register};
-use ooda_store::{DataDir, SqliteStore, Store};
 
 use super::GlobalArgs;
 
@@ -110,12 +106,8 @@ fn human(
 }
 
 fn register(global: &GlobalArgs) -> anyhow::Result<Register> {
-    let data_dir = DataDir::open(&global.data_dir)?;
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&data_dir.database())
-            .with_context(|| format!("opening the store in {}", global.data_dir.display()))?,
-    );
-    Ok(Register::new(store, Arc::new(SystemClock)))
+    let (_, home) = crate::cli::data_dir::load(global)?;
+    Ok(Register::new(home.store, home.clock))
 }
 
 pub fn run(command: IncidentsCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {

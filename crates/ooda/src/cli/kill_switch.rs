@@ -4,7 +4,6 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use ooda_govern::Home;
 
 use super::GlobalArgs;
 
@@ -30,7 +29,7 @@ pub enum KillSwitchCommand {
 }
 
 pub fn run(command: KillSwitchCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let home = Home::open(&global.data_dir, None)?;
+    let (_, home) = crate::cli::data_dir::load(global)?;
     let switch = home.kill_switch();
     let state = match command {
         KillSwitchCommand::On { reason, by } => switch.set(true, &by, &reason)?,

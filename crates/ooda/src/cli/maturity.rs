@@ -17,7 +17,7 @@ use clap::Args;
 use ooda_core::{ActionKind, AlertId, EventKind};
 use ooda_govern::audit::AuditEntry;
 use ooda_govern::autonomy::{low_risk, Level};
-use ooda_govern::{Home, OutcomeStatus};
+use ooda_govern::OutcomeStatus;
 use ooda_incident::lifecycle::{IncidentState, TimelineEntry};
 use ooda_incident::register::Register;
 use serde_json::json;
@@ -79,7 +79,7 @@ fn share(part: u64, whole: u64) -> Option<f64> {
 }
 
 pub fn run(args: MaturityArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let home = Home::open(&global.data_dir, global.config.as_deref())?;
+    let (_, home) = crate::cli::data_dir::load(global)?;
     let register = Register::new(home.store.clone(), home.clock.clone());
 
     let mut opened: BTreeSet<AlertId> = BTreeSet::new();

@@ -367,7 +367,7 @@ mod rollout {
     use clap::{Args, Subcommand};
     use ooda_core::{Clock, Host, SharedClock, SystemClock, Timestamp};
     use ooda_govern::gate::GateParts;
-    use ooda_govern::{Gate, Home, Precondition, StaticFacts};
+    use ooda_govern::{Gate, Precondition, StaticFacts};
     use ooda_patch::rollout::executor::{AnsibleConfig, AnsibleExecutor, PatchActuator, PatchVia};
     use ooda_patch::rollout::{
         ControlRequest, FleetFacts, HostPhase, InventoryFleet, NoEvents, Rollout, RolloutConfig,
@@ -511,7 +511,7 @@ mod rollout {
         actuator: PatchActuatorChoice,
         assume_drained: bool,
     ) -> anyhow::Result<(RolloutEngine, Arc<Gate>)> {
-        let home = Home::open(&global.data_dir, None)?;
+        let (settings, home) = crate::cli::data_dir::load(global)?;
         let fleet_impl = Arc::new(InventoryFleet::new(
             read_hosts(&fleet.cmdb)?,
             read_windows(&fleet.windows)?,
@@ -524,22 +524,38 @@ mod rollout {
         if assume_drained {
             holding.insert(Precondition::HostDrained);
         }
+        // `[executors.awx]`: its allowlisted templates, and patches through it when
+        // `patch_template` is set.
+        let remote: Option<Arc<dyn ooda_patch::rollout::executor::TemplateRunner>> =
+            match &settings.executors.awx {
+                Some(awx) => Some(Arc::new(
+                    ooda_connect::awx::AwxClient::new(awx.clone()).context("executors.awx")?,
+                )),
+                None => None,
+            };
+        let via = match &settings.executors.patch_template {
+            Some(template) => PatchVia::Awx {
+                patch_template: template.clone(),
+            },
+            None => PatchVia::Local,
+        };
         let actuator = match actuator {
-            PatchActuatorChoice::None => {
-                PatchActuator::new(home.store.clone(), None, None, PatchVia::Local)
-            }
+            PatchActuatorChoice::None => PatchActuator::new(home.store.clone(), None, remote, via),
             PatchActuatorChoice::Local(config) => PatchActuator::new(
                 home.store.clone(),
                 Some(AnsibleExecutor::new(config)?),
-                None,
-                PatchVia::Local,
+                remote,
+                via,
             ),
         };
-        let changes = Arc::new(ooda_govern::EmbeddedChangeRecords::new(
-            home.store.clone(),
-            clock.clone(),
-        ));
-        let notifier = Arc::new(ooda_govern::LogNotifier);
+        let changes =
+            crate::changes::change_records(&settings.changes, home.store.clone(), clock.clone())?;
+        // Escalations and pauses of a rollout reach the configured channels, not only the log.
+        let notifications = Arc::new(crate::notifications::Notifications::start(
+            &settings.notify,
+            ooda_server::Telemetry::new(env!("CARGO_PKG_VERSION")),
+        )?);
+        let notifier: Arc<dyn ooda_govern::Notifier> = notifications;
         let gate = Arc::new(Gate::new(GateParts {
             config: home.config.clone(),
             store: home.store.clone(),
@@ -627,7 +643,7 @@ mod rollout {
                 }
             }
             RolloutCommand::Status { id, watch, json } => {
-                let home = Home::open(&global.data_dir, None)?;
+                let (_, home) = crate::cli::data_dir::load(global)?;
                 let repo = RolloutStore::new(home.store.clone());
                 let Some(id) = id else {
                     let ids = repo.ids()?;
@@ -694,7 +710,7 @@ mod rollout {
         verb: &'static str,
         change: impl FnOnce(&mut ooda_patch::rollout::Control, Timestamp),
     ) -> anyhow::Result<ExitCode> {
-        let home = Home::open(&global.data_dir, None)?;
+        let (_, home) = crate::cli::data_dir::load(global)?;
         let repo = RolloutStore::new(home.store.clone());
         let rollout = repo.get(id)?;
         if matches!(

@@ -75,10 +75,10 @@ pub struct ExplainArgs {
     json: bool,
 }
 
-pub fn run(command: PolicyCommand, _global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+pub fn run(command: PolicyCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     match command {
         PolicyCommand::Check { dir } => check(dir),
-        PolicyCommand::Explain(args) => explain(args),
+        PolicyCommand::Explain(args) => explain(args, global),
         PolicyCommand::Defaults => {
             print!("{}", policy::DEFAULT_POLICIES);
             Ok(ExitCode::SUCCESS)
@@ -155,7 +155,7 @@ fn action_of(kind: ActionKind) -> Action {
     }
 }
 
-fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
+fn explain(args: ExplainArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let kind: ActionKind = args.action.parse().map_err(|e| anyhow!("--action: {e}"))?;
     if !args.confidence.is_finite() || !(0.0..=1.0).contains(&args.confidence) {
         return Err(anyhow!(
@@ -188,7 +188,9 @@ fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         .copied()
         .filter(|p| !failing.contains(p))
         .collect();
-    let engine = match &args.policies {
+    // Without --policies, the policies the agent runs: `[governance] policy_dir` of the config.
+    let configured = super::config::load(global)?.governance.policy_dir;
+    let engine = match args.policies.as_ref().or(configured.as_ref()) {
         Some(dir) => PolicyEngine::load_dir(dir),
         None => PolicyEngine::with_defaults(),
     }

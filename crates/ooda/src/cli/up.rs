@@ -11,11 +11,11 @@ use anyhow::Context;
 use clap::Args;
 use ooda_bus::memory::MemoryBusOptions;
 use ooda_bus::MemoryBus;
-use ooda_config::{BusConfig, Config, SourceConfig, StoreConfig};
+use ooda_config::{BusConfig, Config, SourceConfig};
 use ooda_connect::host::HostSource;
 use ooda_core::{Event, EventKind, Sample, SharedClock, SystemClock};
 use ooda_server::{AppState, SourceStatus, Telemetry};
-use ooda_store::{DataDir, SqliteStore, Store};
+use ooda_store::{DataDir, Store};
 use tokio::sync::watch;
 
 use super::GlobalArgs;
@@ -46,11 +46,9 @@ pub fn run(args: UpArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
 async fn agent(args: UpArgs, global: &GlobalArgs, config: Config) -> anyhow::Result<ExitCode> {
     let data_dir = DataDir::open(&global.data_dir)?;
     let _lock = data_dir.lock_agent()?;
-    let StoreConfig::Sqlite(sqlite) = &config.store;
-    let db_path = sqlite.path.clone().unwrap_or_else(|| data_dir.database());
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&db_path).with_context(|| format!("opening {}", db_path.display()))?,
-    );
+    // One store, audit log and governance home for the agent, its API and every CLI noun.
+    let governance = super::data_dir::open(global, &config)?;
+    let store: Arc<dyn Store> = governance.store.clone();
     let recovered = store.kv_get(RUN_STATE_KEY)?.as_deref() == Some("running");
     store.kv_put(RUN_STATE_KEY, "running")?;
     if recovered {
@@ -77,9 +75,6 @@ async fn agent(args: UpArgs, global: &GlobalArgs, config: Config) -> anyhow::Res
         None => None,
     };
     let telemetry = Telemetry::new(env!("CARGO_PKG_VERSION"));
-    // Governance state (audit chain, kill switch) shares the data directory with the CLI.
-    let governance = ooda_govern::Home::open(data_dir.path(), None)
-        .context("opening governance state (audit log, kill switch)")?;
     // Every alert, fused here or posted by Alertmanager, goes through one ordered router.
     let (route_tx, route_rx) = tokio::sync::mpsc::channel::<Routed>(ROUTE_QUEUE);
     let inbound: ooda_server::InboundAlerts = {
@@ -130,7 +125,7 @@ async fn agent(args: UpArgs, global: &GlobalArgs, config: Config) -> anyhow::Res
         let on_fallback: Arc<dyn Fn(String) + Send + Sync> = {
             let (bus, telemetry, clock) = (bus.clone(), telemetry.clone(), clock.clone());
             Arc::new(move |message: String| {
-                tracing::warn!(%message, "reasoner fell back");
+                ooda_server::telemetry::ReasonerFellBack { message: &message }.emit(&telemetry);
                 publish(
                     &bus,
                     &telemetry,
@@ -154,6 +149,11 @@ async fn agent(args: UpArgs, global: &GlobalArgs, config: Config) -> anyhow::Res
             live: live.clone(),
             logs,
             on_fallback,
+            notifications: crate::notifications::Notifications::start(
+                &config.notify,
+                telemetry.clone(),
+            )?,
+            telemetry: telemetry.clone(),
         })?;
         Some(tokio::spawn(crate::respond::run(
             subscription,
