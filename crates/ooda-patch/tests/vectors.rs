@@ -1,4 +1,4 @@
-//! Every version-comparison vector in `shared/data/cve/` must pass: they were checked against
+//! Every version-comparison vector in `tests/fixtures/` must pass: they were checked against
 //! dpkg 1.21, rpm 4.18 and the SemVer rules, so any mismatch is our bug.
 
 use std::cmp::Ordering;
@@ -8,14 +8,10 @@ use ooda_patch::version::{dpkg, rpm, semver};
 
 fn shared_file(name: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/cve")
+        .join("tests/fixtures")
         .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|error| {
-        panic!(
-            "cannot read {}: {error}. The shared data directory must sit beside the repository",
-            path.display()
-        )
-    })
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("cannot read fixture {}: {error}", path.display()))
 }
 
 /// Rows of a vector file: comment lines and the header skipped.
