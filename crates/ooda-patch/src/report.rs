@@ -1105,7 +1105,24 @@ const PLAN_HEADER: [&str; 13] = [
     "note",
 ];
 
+/// A long CVE list shortened for tables and HTML (CSV and JSON keep every id).
+fn cve_list(cves: &[String], full: bool) -> String {
+    const SHOWN: usize = 6;
+    if full || cves.len() <= SHOWN {
+        return cves.join(" ");
+    }
+    format!(
+        "{} … (+{} more)",
+        cves[..SHOWN].join(" "),
+        cves.len() - SHOWN
+    )
+}
+
 fn plan_cells(item: &PlanItem) -> Vec<String> {
+    plan_cells_with(item, false)
+}
+
+fn plan_cells_with(item: &PlanItem, full: bool) -> Vec<String> {
     let note = match (item.overdue, item.emergency, &item.planned_window) {
         (true, _, _) => "OVERDUE: patch now, through the Gate".to_owned(),
         (false, true, Some(w)) => {
@@ -1140,7 +1157,7 @@ fn plan_cells(item: &PlanItem) -> Vec<String> {
         item.source.clone(),
         item.installed.clone(),
         opt(&item.target),
-        item.cves.join(" "),
+        cve_list(&item.cves, full),
         note,
     ]
 }
@@ -1151,7 +1168,7 @@ pub fn plan_table(items: &[PlanItem]) -> String {
 }
 
 pub fn plan_csv(items: &[PlanItem]) -> String {
-    let body: Vec<Vec<String>> = items.iter().map(plan_cells).collect();
+    let body: Vec<Vec<String>> = items.iter().map(|i| plan_cells_with(i, true)).collect();
     csv_of(&PLAN_HEADER, &body)
 }
 
@@ -1584,9 +1601,21 @@ pub fn summary_html(summary: &Summary, rows: &[ScanRow], plan: &[PlanItem], top:
     let hosts: Vec<Vec<String>> = summary.per_host.iter().map(host_cells).collect();
     html_table(&mut out, &HOST_HEADER, &hosts);
 
+    const OVERDUE_SHOWN: usize = 40;
     let _ = writeln!(out, "<h2>Overdue ({overdue})</h2>");
-    let rows_overdue: Vec<Vec<String>> = summary.overdue.iter().map(overdue_cells).collect();
+    let rows_overdue: Vec<Vec<String>> = summary
+        .overdue
+        .iter()
+        .take(OVERDUE_SHOWN)
+        .map(overdue_cells)
+        .collect();
     html_table(&mut out, &OVERDUE_HEADER, &rows_overdue);
+    if overdue > OVERDUE_SHOWN {
+        let _ = writeln!(
+            out,
+            "<p class=\"meta\">The {OVERDUE_SHOWN} most overdue of {overdue}; every one is in the CSV and JSON reports.</p>"
+        );
+    }
 
     let _ = writeln!(out, "<h2>Exceptions ({})</h2>", summary.exceptions.len());
     let exceptions: Vec<Vec<String>> = summary.exceptions.iter().map(exception_cells).collect();
