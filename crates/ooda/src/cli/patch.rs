@@ -195,11 +195,14 @@ pub fn run(command: PatchCommand, global: &GlobalArgs) -> anyhow::Result<ExitCod
         PatchCommand::Plan(args) => {
             let scan = run_scan(&args.inventory, global, false)?;
             warn_inventory(&scan);
-            warn_not_assessed(&scan.summary());
+            let summary = scan.summary();
+            warn_not_assessed(&summary);
             let windows = args.windows.as_deref().map(read_windows).transpose()?;
             let plan = scan.plan(windows.as_ref());
             let text = match args.format {
-                ListFormat::Table => report::plan_table(&plan),
+                ListFormat::Table => {
+                    report::provenance_text(&summary) + "\n" + &report::plan_table(&plan)
+                }
                 ListFormat::Json => serde_json::to_string_pretty(&plan)? + "\n",
                 ListFormat::Csv => report::plan_csv(&plan),
             };
