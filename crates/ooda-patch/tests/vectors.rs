@@ -140,3 +140,44 @@ fn semver_comparison_vectors() {
         assert_eq!(got, expected, "{mode}: {a:?} vs {b:?}");
     }
 }
+
+/// Validation as dpkg's `parseversion` does it, as properties over the real parse vectors:
+/// surrounding blanks are ignored (the same version), a blank anywhere inside is refused (dpkg:
+/// "version string has embedded spaces"), and the version compares equal to itself either way.
+mod validation {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn valid_inputs() -> Vec<String> {
+        let text = shared_file("verparse-dpkg.tsv");
+        rows(&text)
+            .into_iter()
+            .filter(|row| row[1] == "ok")
+            .map(|row| unescape(row[0]).trim_matches([' ', '\t']).to_owned())
+            .filter(|input| input.chars().count() >= 2)
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn blanks_inside_are_refused_around_are_trimmed(
+            pick in any::<prop::sample::Index>(),
+            at in any::<prop::sample::Index>(),
+            blank in prop::sample::select(vec![" ", "\t", "  ", " \t"]),
+            pad in prop::sample::select(vec!["", " ", "\t", " \t "]),
+        ) {
+            let inputs = valid_inputs();
+            let input = &inputs[pick.index(inputs.len())];
+            let chars: Vec<char> = input.chars().collect();
+            let cut = 1 + at.index(chars.len() - 1);
+            let inside: String = chars[..cut].iter().chain(blank.chars().collect::<Vec<_>>().iter()).chain(&chars[cut..]).collect();
+            let error = dpkg::DebVersion::parse(&inside).expect_err("embedded blank accepted");
+            prop_assert!(error.to_string().contains("embedded spaces"), "{}", error);
+            prop_assert!(dpkg::compare(&inside, input).is_err());
+            let padded = format!("{pad}{input}{pad}");
+            let (a, b) = (dpkg::DebVersion::parse(&padded).unwrap(), dpkg::DebVersion::parse(input).unwrap());
+            prop_assert_eq!((a.epoch, a.upstream, a.revision), (b.epoch, b.upstream, b.revision));
+            prop_assert_eq!(dpkg::compare(&padded, input).unwrap(), Ordering::Equal);
+        }
+    }
+}
