@@ -59,13 +59,16 @@ fn memory_kib(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// The feed data: the committed fixtures by default, or the full shared data set when
+/// `OODA_CVE_DATA` names its directory (for numbers on the whole advisory history).
 fn shared(relative: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/cve")
-        .join(relative);
+    let base = std::env::var_os("OODA_CVE_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"));
+    let path = base.join(relative);
     assert!(
         path.exists(),
-        "{} missing: shared data must sit beside the repository",
+        "{} missing (OODA_CVE_DATA names the data directory)",
         path.display()
     );
     path
@@ -174,6 +177,7 @@ fn fixture() -> Fixture {
             published: chrono::NaiveDate::from_ymd_opt(2025, 1, 1),
             urgency: None,
             origin: FixOrigin::DebianAdvisory,
+            disposition: None,
         });
     }
 

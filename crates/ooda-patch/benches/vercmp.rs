@@ -1,4 +1,4 @@
-//! Version comparison throughput on the shared vector pairs (real-world shapes: epochs, tildes,
+//! Version comparison throughput on the committed vector pairs (real-world shapes: epochs, tildes,
 //! Debian revisions, rpm carets, SemVer pre-releases), and a naive dpkg comparison that splits
 //! into owned strings first, as a reference.
 
@@ -10,14 +10,10 @@ use ooda_patch::version::{dpkg, rpm, semver};
 
 fn pairs(file: &str, mode: Option<&str>) -> Vec<(String, String)> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/cve")
+        .join("tests/fixtures")
         .join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}: shared data must sit beside the repository",
-            path.display()
-        )
-    });
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .skip(1)

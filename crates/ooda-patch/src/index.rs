@@ -13,8 +13,8 @@ use crate::distro::Distro;
 use crate::error::Result;
 use crate::feed::store::{FeedStore, Records};
 use crate::feed::{
-    CpeLink, CpeRange, CveRecord, DistroFix, EpssScore, FeedKind, FixOrigin, FixState, KevEntry,
-    SeverityRecord,
+    CpeLink, CpeRange, CveRecord, Disposition, DistroFix, EpssScore, FeedKind, FixOrigin, FixState,
+    KevEntry, SeverityRecord,
 };
 
 /// Index of a CVE in [`VulnIndex::cves`].
@@ -46,6 +46,7 @@ pub struct Verdict {
     pub published: Option<NaiveDate>,
     pub urgency: Option<String>,
     pub origin: FixOrigin,
+    pub disposition: Option<Disposition>,
 }
 
 /// The verdicts of one source package on one release, ordered for early exit.
@@ -93,6 +94,39 @@ pub struct FeedSet {
     pub severity: Vec<SeverityRecord>,
     /// Feeds present, for reports ("KEV not imported" matters).
     pub present: Vec<FeedKind>,
+    /// Per feed: when imported, how fresh its data is, what it covers.
+    pub freshness: Vec<FeedFreshness>,
+}
+
+/// What a verdict rests on, per feed: shown beside every verdict and in every report.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FeedFreshness {
+    pub feed: FeedKind,
+    pub records: usize,
+    pub imported_at: ooda_core::Timestamp,
+    /// Newest date in the data itself; `None` when its records carry none.
+    pub data_date: Option<NaiveDate>,
+    pub catalogue_version: Option<String>,
+    /// Releases its distro verdicts cover (`debian bullseye`), empty for non-distro feeds.
+    pub releases: Vec<String>,
+    pub sources: Vec<String>,
+}
+
+impl FeedFreshness {
+    /// `dsa 2023-03-29 (imported 2026-12-07)`: one line per feed for tables and footers.
+    pub fn describe(&self) -> String {
+        let data = match (&self.data_date, &self.catalogue_version) {
+            (Some(date), _) => format!("data to {date}"),
+            (None, Some(version)) => format!("catalogue {version}"),
+            (None, None) => "data undated".to_owned(),
+        };
+        format!(
+            "{} ({} records, {data}, imported {})",
+            self.feed,
+            self.records,
+            self.imported_at.format("%Y-%m-%d %H:%M")
+        )
+    }
 }
 
 impl FeedSet {
@@ -102,6 +136,23 @@ impl FeedSet {
         for kind in FeedKind::ALL {
             if let Some(snapshot) = store.load(kind)? {
                 set.present.push(kind);
+                set.freshness.push(FeedFreshness {
+                    feed: kind,
+                    records: snapshot.records.len(),
+                    imported_at: snapshot.imported_at,
+                    // Snapshots written before data dates were kept: compute it now.
+                    data_date: snapshot
+                        .data_date
+                        .or_else(|| snapshot.records.newest_date()),
+                    catalogue_version: snapshot.catalogue_version.clone(),
+                    releases: snapshot
+                        .records
+                        .releases()
+                        .into_iter()
+                        .map(|(d, r)| format!("{d} {r}"))
+                        .collect(),
+                    sources: snapshot.sources.clone(),
+                });
                 set.add(snapshot.records);
             }
         }
@@ -173,8 +224,8 @@ impl VulnIndex {
     }
 
     /// Builds the index. Several feeds may speak of the same (release, source, CVE): the tracker
-    /// wins over the advisory lists, which win over OSV; within one feed the highest fixed
-    /// version wins (later advisories complete earlier fixes).
+    /// wins over the advisory lists, which win over OSV; within one feed the earliest fixed
+    /// version wins (see [`prefer`]).
     pub fn build(feeds: &FeedSet) -> Self {
         let mut index = VulnIndex::default();
 
@@ -306,6 +357,7 @@ impl VulnIndex {
                 published,
                 urgency: fix.urgency.clone(),
                 origin: fix.origin,
+                disposition: fix.disposition,
             });
             let package = self
                 .by_release
@@ -339,16 +391,28 @@ impl VulnIndex {
 }
 
 /// Whether `candidate` should replace `existing` for the same (distro, release, source, CVE).
+///
+/// Between feeds, the more exact one wins (tracker, then advisories, then OSV). Within one feed,
+/// the *earliest* fixed version wins: a CVE named by several advisories (Chromium's CVE-2022-2163
+/// by DSA-5168-1 and again by DSA-5187-1) was fixed in that release by the first of them, and a
+/// host between the two versions is not vulnerable to it.
 pub fn prefer(candidate: &DistroFix, existing: &DistroFix) -> bool {
     if candidate.origin != existing.origin {
         return candidate.origin < existing.origin;
     }
     match (&candidate.state, &existing.state) {
-        (FixState::Fixed { version: a }, FixState::Fixed { version: b }) => candidate
-            .distro
-            .scheme()
-            .compare(a, b)
-            .is_ok_and(|o| o == Ordering::Greater),
+        (FixState::Fixed { version: a }, FixState::Fixed { version: b }) => {
+            match candidate.distro.scheme().compare(a, b) {
+                Ok(Ordering::Less) => true,
+                // The same version named twice: keep the earlier advisory (by date, then id).
+                Ok(Ordering::Equal) => {
+                    (candidate.published, &candidate.advisory)
+                        < (existing.published, &existing.advisory)
+                        && candidate.published.is_some()
+                }
+                _ => false,
+            }
+        }
         // A fix beats "open" from the same feed (the advisory that fixed it is newer news).
         (FixState::Fixed { .. }, _) => true,
         _ => false,

@@ -8,6 +8,7 @@
 
 pub mod distro;
 pub mod error;
+pub mod exceptions;
 pub mod feed;
 pub mod version;
 

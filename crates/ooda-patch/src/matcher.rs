@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use serde::{Deserialize, Serialize};
 
 use crate::distro::Distro;
-use crate::feed::{CpeRange, FixOrigin, FixState};
+use crate::feed::{CpeRange, Disposition, FixOrigin, FixState};
 use crate::index::{CveIdx, PackageVerdicts, VulnIndex};
 use crate::inventory::InventoryHost;
 use crate::version::{self, dpkg, Scheme};
@@ -46,6 +46,7 @@ impl FindingStatus {
 pub enum MatchSource {
     DebianTracker,
     DebianAdvisory,
+    RedHatCsaf,
     Osv,
     /// NVD CPE range, product linked to the package by Debian's CPE list.
     NvdCpeLinked,
@@ -58,6 +59,7 @@ impl MatchSource {
         match self {
             MatchSource::DebianTracker => "debian-tracker",
             MatchSource::DebianAdvisory => "debian-advisory",
+            MatchSource::RedHatCsaf => "redhat-csaf",
             MatchSource::Osv => "osv",
             MatchSource::NvdCpeLinked => "nvd-cpe-linked",
             MatchSource::NvdCpeGuessed => "nvd-cpe-guessed",
@@ -70,6 +72,7 @@ impl From<FixOrigin> for MatchSource {
         match origin {
             FixOrigin::DebianTracker => MatchSource::DebianTracker,
             FixOrigin::DebianAdvisory => MatchSource::DebianAdvisory,
+            FixOrigin::RedHatCsaf => MatchSource::RedHatCsaf,
             FixOrigin::Osv => MatchSource::Osv,
         }
     }
@@ -122,6 +125,9 @@ pub struct Finding {
     pub status: FindingStatus,
     pub source: MatchSource,
     pub confidence: Confidence,
+    /// The distro's decision about this CVE (unimportant, end-of-life, postponed, ignored,
+    /// no-DSA): such a finding is listed apart and not counted unless the scan asks to.
+    pub disposition: Option<Disposition>,
     pub evidence: Evidence,
 }
 
@@ -189,18 +195,13 @@ pub fn match_host(index: &VulnIndex, host_idx: usize, host: &InventoryHost) -> H
         let verdicts = release.and_then(|(_, packages)| packages.get(source));
         match verdicts {
             Some(verdicts) => {
-                let confidence = if host.source_assumed() {
-                    Confidence::Medium
-                } else {
-                    Confidence::High
-                };
                 if !match_distro(
                     index,
                     scheme,
                     installed,
                     verdicts,
                     package_idx,
-                    confidence,
+                    host.source_assumed(),
                     &mut out.findings,
                 ) {
                     out.unparseable += 1;
@@ -252,6 +253,18 @@ impl<'a> Prepared<'a> {
     }
 }
 
+/// How sure a distro verdict's match is: the distro's own data on its own source package is
+/// exact (high); OSV is a conversion of it, one step removed (medium); a package list without
+/// source names makes the source a guess, one step lower. NVD ranges are always low.
+pub fn distro_confidence(origin: FixOrigin, source_assumed: bool) -> Confidence {
+    match (origin, source_assumed) {
+        (FixOrigin::Osv, false) => Confidence::Medium,
+        (FixOrigin::Osv, true) => Confidence::Low,
+        (_, false) => Confidence::High,
+        (_, true) => Confidence::Medium,
+    }
+}
+
 /// Distro verdicts for one source package. Returns false when the installed version could not
 /// be compared.
 fn match_distro(
@@ -260,7 +273,7 @@ fn match_distro(
     installed: &str,
     verdicts: &PackageVerdicts,
     package: u32,
-    confidence: Confidence,
+    source_assumed: bool,
     findings: &mut Vec<Finding>,
 ) -> bool {
     let Ok(prepared) = Prepared::new(scheme, installed) else {
@@ -280,7 +293,8 @@ fn match_distro(
                 cve: verdict.cve,
                 status: FindingStatus::FixAvailable,
                 source: verdict.origin.into(),
-                confidence,
+                confidence: distro_confidence(verdict.origin, source_assumed),
+                disposition: verdict.disposition,
                 evidence: Evidence::Distro {
                     verdict: verdict_idx,
                 },
@@ -305,7 +319,8 @@ fn match_distro(
                 cve: verdict.cve,
                 status,
                 source: verdict.origin.into(),
-                confidence,
+                confidence: distro_confidence(verdict.origin, source_assumed),
+                disposition: verdict.disposition,
                 evidence: Evidence::Distro {
                     verdict: verdict_idx,
                 },
@@ -370,7 +385,9 @@ fn match_cpe(
         guessed = [(String::new(), source.to_ascii_lowercase())];
         (&guessed, MatchSource::NvdCpeGuessed, Confidence::Low)
     } else {
-        (links, MatchSource::NvdCpeLinked, Confidence::Medium)
+        // Linked by the distro's CPE list, but still an upstream range on a distro build:
+        // backports make it wrong often enough that it stays low.
+        (links, MatchSource::NvdCpeLinked, Confidence::Low)
     };
     let first_new = findings.len();
     for (vendor, product) in candidates {
@@ -398,6 +415,7 @@ fn match_cpe(
                 status,
                 source: match_source,
                 confidence,
+                disposition: None,
                 evidence: Evidence::Cpe(Box::new(CpeEvidence {
                     vendor: range.vendor.clone(),
                     product: range.product.clone(),

@@ -21,7 +21,8 @@ pub const FRESH_FIX_FACTOR: f64 = 0.85;
 /// A fix published fewer than this many days ago is "young" (less proven, often still rolling
 /// out to mirrors).
 pub const FRESH_FIX_DAYS: i64 = 7;
-/// When no CVSS is known anywhere, assume a medium score rather than dropping the finding.
+/// When nothing at all is known of a CVE's severity (rule 3 of [`SeverityBasis`]): the middle
+/// of the scale, always marked as assumed.
 pub const ASSUMED_CVSS: f64 = 5.0;
 
 /// Risk tiers, most urgent first in `Ord`.
@@ -162,13 +163,88 @@ pub fn score(input: &RiskInput) -> Risk {
     }
 }
 
-/// A CVSS stand-in from Debian's urgency when no score is known anywhere.
+/// Where the severity the formula multiplies came from. A CVE without a CVSS score is shown
+/// as having none (the row's `cvss` stays empty) and scored by the first rule that applies:
+///
+/// 1. the vendor's own severity for this CVE in this release (Debian urgency, Ubuntu priority,
+///    Red Hat / SUSE / Amazon severity): critical 9.0, high/important 7.5, medium/moderate 5.0,
+///    low 2.5, unimportant/negligible 1.0 — the midpoints of CVSS's bands;
+/// 2. the EPSS percentile (how likely exploitation is, relative to every other CVE):
+///    ≥ 0.95 → 9.0, ≥ 0.80 → 7.5, ≥ 0.50 → 5.0, below → 2.5;
+/// 3. nothing known: 5.0 (the middle of the scale), marked `assumed` wherever it is shown.
+///
+/// KEV membership still doubles whichever of these applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "basis", rename_all = "kebab-case")]
+pub enum SeverityBasis {
+    /// A CVSS base score (NVD, or the CNA / CISA ADP through CVE 5).
+    Cvss { version: Option<String> },
+    /// The vendor's severity word, mapped by rule 1.
+    Vendor { severity: String },
+    /// The EPSS percentile, mapped by rule 2.
+    Epss { percentile: f64 },
+    /// Rule 3.
+    Assumed,
+}
+
+impl SeverityBasis {
+    /// How a table shows it, with the value it produced.
+    pub fn describe(&self, used: f64) -> String {
+        match self {
+            SeverityBasis::Cvss { version: Some(v) } => format!("cvss {v}"),
+            SeverityBasis::Cvss { version: None } => "cvss".to_owned(),
+            SeverityBasis::Vendor { severity } => format!("vendor {severity} → {used:.1}"),
+            SeverityBasis::Epss { percentile } => format!("epss p{percentile:.2} → {used:.1}"),
+            SeverityBasis::Assumed => format!("none: assumed {used:.1}"),
+        }
+    }
+}
+
+/// The severity to use and why (the rule documented on [`SeverityBasis`]).
+pub fn severity(
+    cvss: Option<f64>,
+    cvss_version: Option<&str>,
+    vendor_severity: Option<&str>,
+    epss_percentile: Option<f64>,
+) -> (f64, SeverityBasis) {
+    if let Some(score) = cvss.filter(|c| c.is_finite()) {
+        return (
+            score.clamp(0.0, 10.0),
+            SeverityBasis::Cvss {
+                version: cvss_version.map(str::to_owned),
+            },
+        );
+    }
+    if let Some((word, score)) =
+        vendor_severity.and_then(|word| cvss_from_urgency(Some(word)).map(|s| (word, s)))
+    {
+        return (
+            score,
+            SeverityBasis::Vendor {
+                severity: word.to_owned(),
+            },
+        );
+    }
+    if let Some(percentile) = epss_percentile.filter(|p| p.is_finite()) {
+        let score = match percentile {
+            p if p >= 0.95 => 9.0,
+            p if p >= 0.80 => 7.5,
+            p if p >= 0.50 => 5.0,
+            _ => 2.5,
+        };
+        return (score, SeverityBasis::Epss { percentile });
+    }
+    (ASSUMED_CVSS, SeverityBasis::Assumed)
+}
+
+/// A CVSS stand-in from a vendor's severity word (rule 1 of [`SeverityBasis`]).
 pub fn cvss_from_urgency(urgency: Option<&str>) -> Option<f64> {
-    match urgency? {
-        "high" => Some(7.5),
-        "medium" => Some(5.0),
+    match urgency?.trim().to_ascii_lowercase().as_str() {
+        "critical" => Some(9.0),
+        "high" | "important" => Some(7.5),
+        "medium" | "moderate" => Some(5.0),
         "low" => Some(2.5),
-        "unimportant" => Some(1.0),
+        "unimportant" | "negligible" => Some(1.0),
         _ => None,
     }
 }
@@ -305,6 +381,23 @@ mod tests {
         let mut c = b.clone();
         c.epss = Some(0.9);
         assert!(score(&c).rank_key() < rb.rank_key(), "EPSS breaks ties");
+    }
+
+    #[test]
+    fn missing_cvss_follows_the_documented_rule() {
+        let (used, basis) = severity(Some(9.8), Some("3.1"), Some("low"), Some(0.1));
+        assert_eq!((used, basis.describe(used).as_str()), (9.8, "cvss 3.1"));
+        let (used, basis) = severity(None, None, Some("high"), Some(0.99));
+        assert_eq!(used, 7.5, "vendor severity before EPSS");
+        assert_eq!(basis.describe(used), "vendor high → 7.5");
+        assert_eq!(
+            severity(None, None, Some("not yet assigned"), Some(0.97)).0,
+            9.0
+        );
+        assert_eq!(severity(None, None, None, Some(0.85)).0, 7.5);
+        assert_eq!(severity(None, None, None, Some(0.2)).0, 2.5);
+        let (used, basis) = severity(None, None, None, None);
+        assert_eq!((used, basis), (ASSUMED_CVSS, SeverityBasis::Assumed));
     }
 
     #[test]

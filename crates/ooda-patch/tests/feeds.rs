@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{now, shared};
+use common::{fixture as shared, now};
 use ooda_patch::feed::import::{import, read};
 use ooda_patch::feed::store::{FeedStore, Records};
 use ooda_patch::feed::{FeedKind, FixState};
@@ -25,7 +25,7 @@ fn kev_catalogue_imports_whole() {
         now(),
     )
     .unwrap();
-    assert_eq!(report.imported, 1404);
+    assert_eq!(report.imported, 197, "the trimmed catalogue");
     assert_eq!(report.skipped, 0, "{:?}", report.first_error);
     let snapshot = store.load(FeedKind::Kev).unwrap().unwrap();
     assert_eq!(snapshot.catalogue_version.as_deref(), Some("2025.08.25"));
@@ -95,8 +95,8 @@ fn debian_lists_table_tracker_and_cpe() {
     let (_dir, store) = store();
     let dsa = import(&store, FeedKind::Dsa, &shared("debian/DSA-list.txt"), now()).unwrap();
     let dla = import(&store, FeedKind::Dla, &shared("debian/DLA-list.txt"), now()).unwrap();
-    assert!(dsa.imported > 10_000, "DSA verdicts: {}", dsa.imported);
-    assert!(dla.imported > 5_000, "DLA verdicts: {}", dla.imported);
+    assert!(dsa.imported > 3_000, "DSA verdicts: {}", dsa.imported);
+    assert!(dla.imported > 1_000, "DLA verdicts: {}", dla.imported);
     assert!(
         dsa.skipped < 50,
         "DSA skipped {}: {:?}",
@@ -154,8 +154,8 @@ fn debian_fixed_table_has_every_row() {
             )
         })
         .collect();
-    // 10 523 rows; a few rows repeat (advisory, release, package) with other versions.
-    assert!(advisories.len() > 10_000, "{}", advisories.len());
+    // 2 923 rows (bullseye, buster, stretch).
+    assert!(advisories.len() > 2_800, "{}", advisories.len());
     let samba = fixes
         .iter()
         .find(|f| f.cve == "CVE-2022-32746" && f.release == "bullseye")
@@ -220,7 +220,7 @@ fn vulnrichment_summary() {
     let Records::Severity(records) = &parsed.records[0] else {
         panic!()
     };
-    assert_eq!(records.len() + parsed.skipped, 44_130);
+    assert_eq!(records.len() + parsed.skipped, 694);
     assert_eq!(parsed.skipped, 0, "{:?}", parsed.first_error);
 }
 
@@ -240,7 +240,7 @@ fn truncated_file_never_replaces_last_good_copy() {
     let error = import(&store, FeedKind::Kev, &truncated, now()).unwrap_err();
     assert!(error.to_string().contains("KEV catalogue"), "{error}");
     let snapshot = store.load(FeedKind::Kev).unwrap().unwrap();
-    assert_eq!(snapshot.records.len(), 1404, "last good copy kept");
+    assert_eq!(snapshot.records.len(), 197, "last good copy kept");
 }
 
 #[test]
@@ -276,5 +276,5 @@ fn index_from_all_feeds() {
     assert!(log4shell.kev_added.is_some());
     assert_eq!(log4shell.cvss, Some(10.0));
     assert!(index.cve("CVE-2020-5902").unwrap().epss.is_some());
-    assert!(index.verdict_count() > 20_000);
+    assert!(index.verdict_count() > 5_000, "{}", index.verdict_count());
 }

@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{now, shared};
+use common::{fixture as shared, now};
 use ooda_core::Host;
 use ooda_patch::distro::Distro;
 use ooda_patch::feed::import::import;

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use common::shared;
+use common::fixture as shared;
 use ooda_core::ManualClock;
 use ooda_patch::feed::nvd::client::{NvdClient, RateLimit, SyncOptions, MAX_WINDOW_DAYS};
 use ooda_patch::feed::store::FeedStore;

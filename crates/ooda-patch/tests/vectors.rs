@@ -1,4 +1,4 @@
-//! Every version-comparison vector in `shared/data/cve/` must pass: they were checked against
+//! Every version-comparison vector in `tests/fixtures/` must pass: they were checked against
 //! dpkg 1.21, rpm 4.18 and the SemVer rules, so any mismatch is our bug.
 
 use std::cmp::Ordering;
@@ -8,14 +8,10 @@ use ooda_patch::version::{dpkg, rpm, semver};
 
 fn shared_file(name: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/cve")
+        .join("tests/fixtures")
         .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|error| {
-        panic!(
-            "cannot read {}: {error}. The shared data directory must sit beside the repository",
-            path.display()
-        )
-    })
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("cannot read fixture {}: {error}", path.display()))
 }
 
 /// Rows of a vector file: comment lines and the header skipped.
@@ -142,5 +138,46 @@ fn semver_comparison_vectors() {
             other => panic!("unknown mode {other:?}"),
         };
         assert_eq!(got, expected, "{mode}: {a:?} vs {b:?}");
+    }
+}
+
+/// Validation as dpkg's `parseversion` does it, as properties over the real parse vectors:
+/// surrounding blanks are ignored (the same version), a blank anywhere inside is refused (dpkg:
+/// "version string has embedded spaces"), and the version compares equal to itself either way.
+mod validation {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn valid_inputs() -> Vec<String> {
+        let text = shared_file("verparse-dpkg.tsv");
+        rows(&text)
+            .into_iter()
+            .filter(|row| row[1] == "ok")
+            .map(|row| unescape(row[0]).trim_matches([' ', '\t']).to_owned())
+            .filter(|input| input.chars().count() >= 2)
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn blanks_inside_are_refused_around_are_trimmed(
+            pick in any::<prop::sample::Index>(),
+            at in any::<prop::sample::Index>(),
+            blank in prop::sample::select(vec![" ", "\t", "  ", " \t"]),
+            pad in prop::sample::select(vec!["", " ", "\t", " \t "]),
+        ) {
+            let inputs = valid_inputs();
+            let input = &inputs[pick.index(inputs.len())];
+            let chars: Vec<char> = input.chars().collect();
+            let cut = 1 + at.index(chars.len() - 1);
+            let inside: String = chars[..cut].iter().chain(blank.chars().collect::<Vec<_>>().iter()).chain(&chars[cut..]).collect();
+            let error = dpkg::DebVersion::parse(&inside).expect_err("embedded blank accepted");
+            prop_assert!(error.to_string().contains("embedded spaces"), "{}", error);
+            prop_assert!(dpkg::compare(&inside, input).is_err());
+            let padded = format!("{pad}{input}{pad}");
+            let (a, b) = (dpkg::DebVersion::parse(&padded).unwrap(), dpkg::DebVersion::parse(input).unwrap());
+            prop_assert_eq!((a.epoch, a.upstream, a.revision), (b.epoch, b.upstream, b.revision));
+            prop_assert_eq!(dpkg::compare(&padded, input).unwrap(), Ordering::Equal);
+        }
     }
 }

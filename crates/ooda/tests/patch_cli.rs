@@ -1,18 +1,15 @@
 //! `ooda patch …` end to end through the real binary: vercmp for scripts, feed import into a
-//! data directory, then scan, plan and report over a small CMDB on the shared real data.
+//! data directory, then scan, plan and report over a small CMDB on the real feed fixtures committed with ooda-patch.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The real, trimmed feed data committed with ooda-patch (origins and licences in its README).
 fn shared(relative: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/cve")
+        .join("../ooda-patch/tests/fixtures")
         .join(relative);
-    assert!(
-        path.exists(),
-        "{} missing: shared data must sit beside the repository",
-        path.display()
-    );
+    assert!(path.exists(), "fixture {} is missing", path.display());
     path
 }
 
@@ -47,6 +44,12 @@ fn vercmp_prints_one_symbol() {
     let (ok, _, err) = ooda(dir.path(), &["patch", "vercmp", "dpkg", "a:1", "1"]);
     assert!(!ok);
     assert!(err.contains("epoch"), "{err}");
+    // As dpkg: surrounding blanks are trimmed, embedded ones refused.
+    let (ok, _, err) = ooda(dir.path(), &["patch", "vercmp", "dpkg", "1.0 1", "1"]);
+    assert!(!ok);
+    assert!(err.contains("embedded spaces"), "{err}");
+    let (ok, out, _) = ooda(dir.path(), &["patch", "vercmp", "dpkg", " 1.0\t", "1.0"]);
+    assert!(ok && out == "=\n", "{out}");
 }
 
 #[test]
@@ -74,7 +77,7 @@ fn import_scan_plan_report() {
     }
     let (ok, out, _) = ooda(&data, &["patch", "feeds", "status"]);
     assert!(
-        ok && out.contains("debian-fixed") && out.contains("1404"),
+        ok && out.contains("debian-fixed") && out.contains("197"),
         "{out}"
     );
 
@@ -112,8 +115,18 @@ fn import_scan_plan_report() {
     args.extend(common);
     let (ok, out, err) = ooda(&data, &args);
     assert!(ok, "{err}");
-    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let rows = rows.as_array().unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // The scan says what it rests on: every feed with its data date.
+    let feeds = doc["feeds"].as_array().unwrap();
+    assert!(feeds
+        .iter()
+        .any(|f| f["feed"] == "debian-fixed" && f["data_date"] == "2023-04-01"));
+    assert!(doc["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h["assessed"] == "assessed"));
+    let rows = doc["findings"].as_array().unwrap();
     assert!(rows
         .iter()
         .any(|r| r["host"] == "web-1" && r["cve"] == "CVE-2022-32746"));
@@ -125,6 +138,13 @@ fn import_scan_plan_report() {
     assert_eq!(samba["matched_by"], "debian-advisory");
     assert_eq!(samba["confidence"], "high");
     assert_eq!(samba["status"], "fix-available");
+    assert_eq!(samba["advisory"], "DSA-5205-1");
+    assert!(samba["rule"]
+        .as_str()
+        .unwrap()
+        .contains("earliest fix in bullseye"));
+    let capped = samba["risk"]["score"].as_f64().unwrap();
+    assert!(capped <= 1.0 && capped <= samba["risk"]["uncapped"].as_f64().unwrap());
 
     let mut args = vec!["patch", "plan"];
     args.extend(common);
@@ -141,5 +161,38 @@ fn import_scan_plan_report() {
         let (ok, out, err) = ooda(&data, &args);
         assert!(ok, "{format}: {err}");
         assert!(out.contains("team-web"), "{format}: {out}");
+        // Every report states the data dates it rests on.
+        assert!(out.contains("2023-04-01"), "{format}: {out}");
     }
+    let mut args = vec!["patch", "report", "--html"];
+    args.extend(common);
+    let (ok, out, err) = ooda(&data, &args);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("<!doctype html>") && out.contains("<style>"));
+    assert!(
+        !out.contains("http://") && !out.contains("https://"),
+        "no external assets"
+    );
+
+    // A Debian 12 host against data with no bookworm advisories is not assessed, never clean.
+    std::fs::write(
+        inventory.join("cmdb.csv"),
+        "host,distro,release,class,environment,internet_facing,owner,maintenance_window\n\
+         new-1,debian,12,web,production,yes,team-web,tue-03\n",
+    )
+    .unwrap();
+    std::fs::write(
+        inventory.join("new-1"),
+        "samba\t2:4.17.12+dfsg-0+deb12u1\tsamba\t2:4.17.12+dfsg-0+deb12u1\n",
+    )
+    .unwrap();
+    let mut args = vec!["patch", "scan"];
+    args.extend(common);
+    let (ok, out, err) = ooda(&data, &args);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("new-1 NOT ASSESSED: no loaded feed covers debian bookworm"),
+        "{err}"
+    );
+    assert!(out.contains("assessed 0/1 hosts"), "{out}");
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{PatchError, Result};
 use crate::feed::store::{commit, FeedStore, ImportReport, Records};
-use crate::feed::{debian, epss, kev, nvd, osv, vulnrichment, FeedKind, Parsed};
+use crate::feed::{debian, epss, kev, nvd, osv, redhat, vulnrichment, FeedKind, Parsed};
 use ooda_core::Timestamp;
 
 /// Parses one document of a feed kind. Returns the records and the catalogue version, if any.
@@ -41,6 +41,7 @@ pub fn parse_document(
             None,
         ),
         FeedKind::Osv => (wrap(osv::parse::parse(text)?, Records::Fixes), None),
+        FeedKind::RedhatCsaf => (wrap(redhat::parse::parse(text)?, Records::Fixes), None),
         FeedKind::Vulnrichment => (
             wrap(vulnrichment::parse::parse(text)?, Records::Severity),
             None,

@@ -9,6 +9,7 @@ pub mod import;
 pub mod kev;
 pub mod nvd;
 pub mod osv;
+pub mod redhat;
 pub mod store;
 pub mod vulnrichment;
 
@@ -39,12 +40,14 @@ pub enum FeedKind {
     Osv,
     /// EPSS daily scores (CSV, optionally gzipped).
     Epss,
+    /// Red Hat CSAF advisories (RHSA JSON, a file or a directory): RHEL and rebuilds.
+    RedhatCsaf,
     /// CVE 5 / Vulnrichment summary table: the bulk severity source.
     Vulnrichment,
 }
 
 impl FeedKind {
-    pub const ALL: [FeedKind; 10] = [
+    pub const ALL: [FeedKind; 11] = [
         FeedKind::Nvd,
         FeedKind::Kev,
         FeedKind::DebianTracker,
@@ -55,6 +58,7 @@ impl FeedKind {
         FeedKind::Osv,
         FeedKind::Epss,
         FeedKind::Vulnrichment,
+        FeedKind::RedhatCsaf,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,13 +73,26 @@ impl FeedKind {
             FeedKind::Osv => "osv",
             FeedKind::Epss => "epss",
             FeedKind::Vulnrichment => "vulnrichment",
+            FeedKind::RedhatCsaf => "redhat-csaf",
         }
     }
 
     /// Feeds whose import adds to what is there (upsert by record id) rather than replacing the
-    /// whole catalogue: NVD and OSV arrive in pieces.
+    /// whole catalogue: NVD and OSV arrive in pieces, and so may the Debian tracker (one file per
+    /// package or per slice of the JSON) and the advisory lists. KEV, EPSS and the severity
+    /// summary are whole catalogues: a new one replaces the old.
     pub fn merges(self) -> bool {
-        matches!(self, FeedKind::Nvd | FeedKind::Osv)
+        matches!(
+            self,
+            FeedKind::Nvd
+                | FeedKind::Osv
+                | FeedKind::DebianTracker
+                | FeedKind::Dsa
+                | FeedKind::Dla
+                | FeedKind::DebianFixed
+                | FeedKind::DebianCpe
+                | FeedKind::RedhatCsaf
+        )
     }
 }
 
@@ -222,6 +239,65 @@ pub enum FixState {
     EndOfLife,
 }
 
+/// What a distro has decided about a vulnerability it does not (or will not) fix through a
+/// security advisory. The Debian tracker's vocabulary; other vendors map onto it (Ubuntu's
+/// `negligible` → `Unimportant`, `deferred` → `Postponed`, `ignored` → `Ignored`; Red Hat's "will
+/// not fix" → `Ignored`). A finding that carries one is not counted as a finding unless the scan
+/// is configured to (`StatusPolicy`): the distro's security team has looked at it and decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Disposition {
+    /// No security impact worth a fix (tracker urgency `unimportant`).
+    Unimportant,
+    /// The release (or this package in it) is out of security support: no fix will come.
+    EndOfLife,
+    /// Minor issue, fix deferred to a later update (`<postponed>`, `nodsa_reason: postponed`).
+    Postponed,
+    /// Minor issue the security team decided not to fix in this release (`<ignored>`).
+    Ignored,
+    /// Fixed only through a point release, never a DSA (`<no-dsa>`, `nodsa` without a reason).
+    NoDsa,
+}
+
+impl Disposition {
+    pub const ALL: [Disposition; 5] = [
+        Disposition::Unimportant,
+        Disposition::EndOfLife,
+        Disposition::Postponed,
+        Disposition::Ignored,
+        Disposition::NoDsa,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Unimportant => "unimportant",
+            Disposition::EndOfLife => "end-of-life",
+            Disposition::Postponed => "postponed",
+            Disposition::Ignored => "ignored",
+            Disposition::NoDsa => "no-dsa",
+        }
+    }
+}
+
+impl std::fmt::Display for Disposition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Disposition {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Disposition::ALL
+            .into_iter()
+            .find(|d| d.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Disposition::ALL.iter().map(|d| d.as_str()).collect();
+                format!("expected one of {}, found {s:?}", names.join(", "))
+            })
+    }
+}
+
 /// Which feed a distro verdict came from; the matcher prefers the tracker, then advisories,
 /// then OSV.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -229,6 +305,8 @@ pub enum FixState {
 pub enum FixOrigin {
     DebianTracker,
     DebianAdvisory,
+    /// Red Hat's CSAF advisories: the vendor's own data, preferred over OSV.
+    RedHatCsaf,
     Osv,
 }
 
@@ -237,6 +315,7 @@ impl FixOrigin {
         match self {
             FixOrigin::DebianTracker => "debian-tracker",
             FixOrigin::DebianAdvisory => "debian-advisory",
+            FixOrigin::RedHatCsaf => "redhat-csaf",
             FixOrigin::Osv => "osv",
         }
     }
@@ -261,6 +340,9 @@ pub struct DistroFix {
     pub published: Option<NaiveDate>,
     pub urgency: Option<String>,
     pub origin: FixOrigin,
+    /// The distro's decision not to fix (or not through an advisory), when it made one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disposition: Option<Disposition>,
 }
 
 /// Debian's link from a source package to an NVD product.
@@ -344,7 +426,9 @@ mod never_panics {
     const CMDB: &str =
         "host,distro,release,environment,internet_facing\nweb-1,debian,11,production,yes\n";
 
-    fn samples() -> [(FeedKind, &'static str); 9] {
+    const CSAF: &str = r#"{"document":{"aggregate_severity":{"text":"Moderate"},"tracking":{"id":"RHSA-2023:3821","initial_release_date":"2023-06-27T15:16:35+00:00"}},"vulnerabilities":[{"cve":"CVE-2023-28755","product_status":{"fixed":["AppStream-8.8.0.Z.MAIN.EUS:ruby:2.7:8080020230427102918:63b34585:ruby-0:2.7.8-139.module+el8.8.0+18745+f1bef313.src"]},"threats":[{"category":"impact","details":"Moderate"}]}]}"#;
+
+    fn samples() -> [(FeedKind, &'static str); 10] {
         [
             (FeedKind::Nvd, NVD),
             (FeedKind::Kev, KEV),
@@ -355,6 +439,7 @@ mod never_panics {
             (FeedKind::Osv, OSV),
             (FeedKind::Epss, EPSS),
             (FeedKind::Vulnrichment, SUMMARY),
+            (FeedKind::RedhatCsaf, CSAF),
         ]
     }
 

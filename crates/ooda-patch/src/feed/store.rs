@@ -60,7 +60,44 @@ pub struct Snapshot {
     pub first_error: Option<String>,
     /// The catalogue's own version when it has one (KEV `catalogVersion`).
     pub catalogue_version: Option<String>,
+    /// The newest date the data itself carries (last advisory, last NVD modification, KEV's
+    /// last addition, EPSS score date): how fresh the feed is, as opposed to when it was
+    /// imported. `None` for feeds whose records carry no date (the tracker JSON).
+    #[serde(default)]
+    pub data_date: Option<chrono::NaiveDate>,
     pub records: Records,
+}
+
+impl Records {
+    /// The newest date in the records (see [`Snapshot::data_date`]).
+    pub fn newest_date(&self) -> Option<chrono::NaiveDate> {
+        use crate::feed::parse_iso_date;
+        match self {
+            Records::Cves(r) => r
+                .iter()
+                .filter_map(|c| c.last_modified.as_deref().and_then(parse_iso_date))
+                .max(),
+            Records::Kev(r) => r.iter().map(|k| k.date_added).max(),
+            Records::Fixes(r) => r.iter().filter_map(|f| f.published).max(),
+            Records::Epss(r) => r
+                .iter()
+                .filter_map(|e| e.score_date.as_deref().and_then(parse_iso_date))
+                .max(),
+            Records::Severity(_) | Records::CpeLinks(_) => None,
+        }
+    }
+
+    /// The (distro, release) pairs distro verdicts speak of, sorted: what the feed can assess.
+    pub fn releases(&self) -> Vec<(crate::distro::Distro, String)> {
+        let Records::Fixes(fixes) = self else {
+            return Vec::new();
+        };
+        let set: std::collections::BTreeSet<(crate::distro::Distro, &str)> = fixes
+            .iter()
+            .map(|f| (f.distro, f.release.as_str()))
+            .collect();
+        set.into_iter().map(|(d, r)| (d, r.to_owned())).collect()
+    }
 }
 
 /// The feeds directory.
@@ -210,6 +247,7 @@ pub fn commit(
         skipped,
         first_error: first_error.clone(),
         catalogue_version,
+        data_date: records.newest_date(),
         records,
     };
     store.save(&snapshot)?;
@@ -273,14 +311,30 @@ pub fn merge(old: Records, new: Records) -> Records {
             Records::Cves(by_id.into_values().collect())
         }
         (Records::Fixes(old), Records::Fixes(new)) => {
-            let replaced: std::collections::HashSet<Option<String>> =
-                new.iter().map(|f| f.advisory.clone()).collect();
+            // An advisory's verdicts are replaced as a whole by its re-import; a tracker entry
+            // (no advisory) by the new entry for the same package and CVE. Everything else the
+            // old snapshot held stays: importing the tracker file by file adds up.
+            let key = |f: &DistroFix| match &f.advisory {
+                Some(advisory) => (Some(advisory.clone()), None),
+                None => (None, Some((f.distro, f.source.clone(), f.cve.clone()))),
+            };
+            let replaced: std::collections::HashSet<_> = new.iter().map(key).collect();
             let mut merged: Vec<DistroFix> = old
                 .into_iter()
-                .filter(|f| !replaced.contains(&f.advisory))
+                .filter(|f| !replaced.contains(&key(f)))
                 .collect();
             merged.extend(new);
             Records::Fixes(merged)
+        }
+        (Records::CpeLinks(old), Records::CpeLinks(new)) => {
+            let mut seen: std::collections::HashSet<(String, String, String)> =
+                std::collections::HashSet::new();
+            let merged = old
+                .into_iter()
+                .chain(new)
+                .filter(|l| seen.insert((l.source.clone(), l.vendor.clone(), l.product.clone())))
+                .collect();
+            Records::CpeLinks(merged)
         }
         (_, new) => new,
     }

@@ -116,12 +116,34 @@ pub fn parse_rpm_query(text: &str) -> Parsed<InstalledPackage> {
             parsed.skip(|| format!("line {}: expected NAME<TAB>EVR, found {line:?}", number + 1));
             continue;
         }
-        let source = cells.get(2).and_then(|srpm| source_rpm_name(srpm));
-        parsed
-            .records
-            .push(InstalledPackage::new(name, evr, source, Some(evr)));
+        let srpm = cells.get(2).copied().unwrap_or("");
+        let source = source_rpm_name(srpm);
+        // A subpackage's own version can differ from its source RPM's (rubygem-irb 1.2.6 is
+        // built from ruby 2.7.8): advisories name the source RPM's, so compare that one. The
+        // file name carries no epoch; subpackages share their source's.
+        let source_evr = source_rpm_version(srpm).map(|vr| match evr.split_once(':') {
+            Some((epoch, _)) => format!("{epoch}:{vr}"),
+            None => vr.to_owned(),
+        });
+        parsed.records.push(InstalledPackage::new(
+            name,
+            evr,
+            source,
+            Some(source_evr.as_deref().unwrap_or(evr)),
+        ));
     }
     parsed
+}
+
+/// `openssl-1.1.1k-6.el8.src.rpm` → `1.1.1k-6.el8`.
+pub fn source_rpm_version(srpm: &str) -> Option<&str> {
+    let stem = srpm
+        .strip_suffix(".src.rpm")
+        .or_else(|| srpm.strip_suffix(".nosrc.rpm"))?;
+    let mut cut = stem.rmatch_indices('-').map(|(i, _)| i);
+    let (_release_at, version_at) = (cut.next()?, cut.next()?);
+    let version_release = &stem[version_at + 1..];
+    (version_at > 0 && !version_release.is_empty()).then_some(version_release)
 }
 
 /// `openssl-1.1.1k-6.el8.src.rpm` → `openssl`.

@@ -1,19 +1,15 @@
-//! Shared helpers for the integration tests: the shared data directory sits beside the
-//! repository (`../shared`); tests fail loudly when it is missing.
+//! Shared helpers for the integration tests: the real, trimmed feed data committed under
+//! `tests/fixtures/` (origins and licences in its README). Nothing outside the crate is read.
 
 #![allow(dead_code)]
 
 use std::path::PathBuf;
 
-pub fn shared(relative: &str) -> PathBuf {
+pub fn fixture(relative: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/cve")
+        .join("tests/fixtures")
         .join(relative);
-    assert!(
-        path.exists(),
-        "{} is missing: the shared data directory must sit beside the repository",
-        path.display()
-    );
+    assert!(path.exists(), "fixture {} is missing", path.display());
     path
 }
 

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use ooda_core::{Clock, ManualClock, SystemClock};
 use ooda_patch::feed::store::FeedStore;
-use ooda_patch::feed::FeedKind;
+use ooda_patch::feed::{Disposition, FeedKind};
 use ooda_patch::version::{ordering_symbol, Scheme};
 use ooda_patch::{report, scan};
 
@@ -26,8 +26,8 @@ pub enum PatchCommand {
     Collect(CollectArgs),
     /// Match the inventory against the feeds: one line per finding, most urgent first.
     Scan(ScanArgs),
-    /// What to patch where and by when (SLA due dates), most urgent first.
-    Plan(ScanArgs),
+    /// What to patch where and by when (SLA due dates, maintenance windows), most urgent first.
+    Plan(PlanArgs),
     /// Coverage, share within SLA, mean time to patch, per owner and per tier.
     Report(ReportArgs),
     /// Staged rollouts: start, run, status, pause, resume, abort.
@@ -49,7 +49,8 @@ pub struct VercmpArgs {
 pub enum FeedsCommand {
     /// Import a feed file or directory offline (all of it or nothing).
     Import {
-        /// nvd, kev, debian-tracker, dsa, dla, debian-fixed, debian-cpe, osv, epss, vulnrichment.
+        /// nvd, kev, debian-tracker, dsa, dla, debian-fixed, debian-cpe, osv, epss, vulnrichment,
+        /// redhat-csaf.
         kind: FeedKind,
         path: PathBuf,
     },
@@ -115,6 +116,13 @@ pub struct InventoryArgs {
     /// Evaluate as of this time (RFC 3339), for reproducible reports.
     #[arg(long, hide = true)]
     pub at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Count findings the distro dispositioned as this (unimportant, end-of-life, postponed,
+    /// ignored, no-dsa) as findings; repeatable. By default they are listed apart, not counted.
+    #[arg(long = "count-disposition", value_name = "DISPOSITION")]
+    pub count_dispositions: Vec<Disposition>,
+    /// Risk exceptions (TOML: [[exception]] cve, host?, source?, owner, reason, expires).
+    #[arg(long)]
+    pub exceptions: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -126,11 +134,29 @@ pub struct ScanArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    /// Maintenance windows (TOML, as for `ooda patch windows`): each item is planned into the
+    /// host's first opening before it is due.
+    #[arg(long)]
+    pub windows: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct ReportArgs {
     #[command(flatten)]
     pub inventory: InventoryArgs,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    /// Shorthand for `--format html`.
+    #[arg(long, conflicts_with = "format")]
+    pub html: bool,
+    /// Maintenance windows for the report's plan section.
+    #[arg(long)]
+    pub windows: Option<PathBuf>,
     /// Write to a file instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -153,9 +179,14 @@ pub fn run(command: PatchCommand, global: &GlobalArgs) -> anyhow::Result<ExitCod
         PatchCommand::Scan(args) => {
             let scan = run_scan(&args.inventory, global, true)?;
             warn_inventory(&scan);
+            let summary = scan.summary();
+            warn_not_assessed(&summary);
             let text = match args.format {
-                ListFormat::Table => report::scan_table(&scan.rows),
-                ListFormat::Json => serde_json::to_string_pretty(&scan.rows)? + "\n",
+                ListFormat::Table => report::scan_table(&scan.rows, &summary),
+                ListFormat::Json => {
+                    serde_json::to_string_pretty(&report::scan_document(&scan.rows, &summary))?
+                        + "\n"
+                }
                 ListFormat::Csv => report::scan_csv(&scan.rows),
             };
             print!("{text}");
@@ -164,9 +195,14 @@ pub fn run(command: PatchCommand, global: &GlobalArgs) -> anyhow::Result<ExitCod
         PatchCommand::Plan(args) => {
             let scan = run_scan(&args.inventory, global, false)?;
             warn_inventory(&scan);
-            let plan = scan.plan();
+            let summary = scan.summary();
+            warn_not_assessed(&summary);
+            let windows = args.windows.as_deref().map(read_windows).transpose()?;
+            let plan = scan.plan(windows.as_ref());
             let text = match args.format {
-                ListFormat::Table => report::plan_table(&plan),
+                ListFormat::Table => {
+                    report::provenance_text(&summary) + "\n" + &report::plan_table(&plan)
+                }
                 ListFormat::Json => serde_json::to_string_pretty(&plan)? + "\n",
                 ListFormat::Csv => report::plan_csv(&plan),
             };
@@ -179,11 +215,19 @@ pub fn run(command: PatchCommand, global: &GlobalArgs) -> anyhow::Result<ExitCod
             let scan = run_scan(&args.inventory, global, false)?;
             warn_inventory(&scan);
             let summary = scan.summary();
-            let text = match args.format {
+            warn_not_assessed(&summary);
+            let windows = args.windows.as_deref().map(read_windows).transpose()?;
+            let plan = scan.plan(windows.as_ref());
+            let format = if args.html {
+                ReportFormat::Html
+            } else {
+                args.format
+            };
+            let text = match format {
                 ReportFormat::Table => report::summary_table(&summary),
                 ReportFormat::Json => serde_json::to_string_pretty(&summary)? + "\n",
                 ReportFormat::Csv => report::summary_csv(&summary),
-                ReportFormat::Html => report::summary_html(&summary, &scan.rows, 100),
+                ReportFormat::Html => report::summary_html(&summary, &scan.rows, &plan, 100),
             };
             match args.out {
                 Some(path) => std::fs::write(&path, text)
@@ -192,6 +236,19 @@ pub fn run(command: PatchCommand, global: &GlobalArgs) -> anyhow::Result<ExitCod
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+fn read_windows(path: &std::path::Path) -> anyhow::Result<ooda_patch::windows::Windows> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    ooda_patch::windows::Windows::from_toml(&text).with_context(|| format!("{}", path.display()))
+}
+
+/// A host without a verdict must never read as clean: say so on stderr whatever the format.
+fn warn_not_assessed(summary: &report::Summary) {
+    for host in &summary.not_assessed {
+        eprintln!("warning: {} NOT ASSESSED: {}", host.host, host.reason);
     }
 }
 
@@ -206,12 +263,25 @@ fn run_scan(args: &InventoryArgs, global: &GlobalArgs, record: bool) -> anyhow::
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let exceptions = match &args.exceptions {
+        None => ooda_patch::exceptions::Exceptions::default(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            ooda_patch::exceptions::Exceptions::from_toml(&text)
+                .with_context(|| format!("{}", path.display()))?
+        }
+    };
     let options = scan::ScanOptions {
         data_dir: &global.data_dir,
         cmdb: &args.cmdb,
         packages_dir: args.packages.as_deref(),
         threads,
         record,
+        policy: report::ScanPolicy {
+            count_dispositions: args.count_dispositions.iter().copied().collect(),
+            exceptions,
+        },
     };
     let scan = scan::run(&options, clock(args.at).as_ref())?;
     if scan.feeds_present.is_empty() {
@@ -272,12 +342,19 @@ fn feeds(command: FeedsCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode>
                     Ok(Some(snapshot)) => body.push(vec![
                         kind.to_string(),
                         snapshot.records.len().to_string(),
+                        snapshot
+                            .data_date
+                            .or_else(|| snapshot.records.newest_date())
+                            .map(|d| d.to_string())
+                            .or_else(|| snapshot.catalogue_version.clone())
+                            .unwrap_or_else(|| "undated".into()),
                         snapshot.imported_at.format("%Y-%m-%d %H:%M").to_string(),
                         snapshot.skipped.to_string(),
                         snapshot.sources.join(" "),
                     ]),
                     Ok(None) => body.push(vec![
                         kind.to_string(),
+                        "-".into(),
                         "-".into(),
                         "never".into(),
                         "-".into(),
@@ -286,6 +363,7 @@ fn feeds(command: FeedsCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode>
                     Err(error) => body.push(vec![
                         kind.to_string(),
                         "?".into(),
+                        "-".into(),
                         format!("unreadable: {error}"),
                         "-".into(),
                         String::new(),
@@ -295,7 +373,14 @@ fn feeds(command: FeedsCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode>
             print!(
                 "{}",
                 report::text_table(
-                    &["feed", "records", "imported", "skipped", "sources"],
+                    &[
+                        "feed",
+                        "records",
+                        "data as of",
+                        "imported",
+                        "skipped",
+                        "sources"
+                    ],
                     &body
                 )
             );
@@ -373,9 +458,8 @@ mod rollout {
         ControlRequest, FleetFacts, HostPhase, InventoryFleet, NoEvents, Rollout, RolloutConfig,
         RolloutEngine, RolloutParts, RolloutPlan, RolloutStore, Stage,
     };
-    use ooda_patch::windows::Windows;
 
-    use super::GlobalArgs;
+    use super::{read_windows, GlobalArgs};
 
     #[derive(Debug, Subcommand)]
     pub enum RolloutCommand {
@@ -470,12 +554,6 @@ mod rollout {
         /// From this time (RFC 3339) instead of now.
         #[arg(long)]
         pub at: Option<chrono::DateTime<chrono::Utc>>,
-    }
-
-    fn read_windows(path: &Path) -> anyhow::Result<Windows> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        Windows::from_toml(&text).with_context(|| format!("{}", path.display()))
     }
 
     fn read_hosts(path: &Path) -> anyhow::Result<Vec<Host>> {

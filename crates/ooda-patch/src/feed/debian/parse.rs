@@ -6,7 +6,9 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use crate::distro::Distro;
-use crate::feed::{extract_cve, is_cve_id, CpeLink, DistroFix, FixOrigin, FixState, Parsed};
+use crate::feed::{
+    extract_cve, is_cve_id, CpeLink, Disposition, DistroFix, FixOrigin, FixState, Parsed,
+};
 
 /// Tracker JSON: `{source: {CVE: {releases: {codename: {status, fixed_version?, urgency}}}}}`.
 /// A package or CVE entry of the wrong shape is skipped and counted; the rest still counts.
@@ -50,7 +52,11 @@ fn tracker_entry(source: &str, cve: &str, entry: &Value) -> Result<Vec<DistroFix
             .and_then(Value::as_str)
             .ok_or_else(|| format!("releases.{release}: expected a string \"status\""))?;
         let fixed_version = verdict.get("fixed_version").and_then(Value::as_str);
-        let state = match (status, fixed_version) {
+        let urgency = verdict
+            .get("urgency")
+            .and_then(Value::as_str)
+            .map(|u| u.trim_end_matches('*').to_owned());
+        let mut state = match (status, fixed_version) {
             // `0` means the release never shipped the vulnerable code.
             ("resolved", Some("0")) => FixState::NotAffected,
             ("resolved", Some(version)) => {
@@ -64,6 +70,10 @@ fn tracker_entry(source: &str, cve: &str, entry: &Value) -> Result<Vec<DistroFix
             ("open" | "undetermined", _) => FixState::Open,
             (other, _) => return Err(format!("releases.{release}: unknown status {other:?}")),
         };
+        let disposition = tracker_disposition(verdict, urgency.as_deref(), &state);
+        if disposition == Some(Disposition::EndOfLife) && state == FixState::Open {
+            state = FixState::EndOfLife;
+        }
         fixes.push(DistroFix {
             distro: Distro::Debian,
             release: release.to_owned(),
@@ -73,14 +83,39 @@ fn tracker_entry(source: &str, cve: &str, entry: &Value) -> Result<Vec<DistroFix
             introduced: None,
             advisory: None,
             published: None,
-            urgency: verdict
-                .get("urgency")
-                .and_then(Value::as_str)
-                .map(|u| u.trim_end_matches('*').to_owned()),
+            urgency,
+            disposition,
             origin: FixOrigin::DebianTracker,
         });
     }
     Ok(fixes)
+}
+
+/// The tracker's decision for one release: `urgency: unimportant` / `end-of-life`, or `nodsa`
+/// with its `nodsa_reason` (`postponed`, `ignored`, or none: fixed through a point release).
+/// A released fix stays a fix: only `unimportant` qualifies it (the security team rates the
+/// issue as no real risk even where the fix is missing).
+fn tracker_disposition(
+    verdict: &Value,
+    urgency: Option<&str>,
+    state: &FixState,
+) -> Option<Disposition> {
+    match urgency {
+        Some("unimportant") => return Some(Disposition::Unimportant),
+        Some("end-of-life") if !matches!(state, FixState::Fixed { .. }) => {
+            return Some(Disposition::EndOfLife)
+        }
+        _ => {}
+    }
+    if matches!(state, FixState::Fixed { .. } | FixState::NotAffected) {
+        return None;
+    }
+    verdict.get("nodsa")?;
+    Some(match verdict.get("nodsa_reason").and_then(Value::as_str) {
+        Some("postponed") => Disposition::Postponed,
+        Some("ignored") => Disposition::Ignored,
+        _ => Disposition::NoDsa,
+    })
 }
 
 /// `data/DSA/list` or `data/DLA/list`:
@@ -124,7 +159,7 @@ pub fn parse_advisory_list(text: &str) -> Parsed<DistroFix> {
             continue; // Lines of a header we could not read were already counted.
         };
         match release_line(body) {
-            Ok((release, source, state)) => {
+            Ok((release, source, (state, disposition))) => {
                 // An advisory without CVEs (a regression update) is still a fixed version:
                 // the advisory id stands in for the CVE.
                 let ids: Vec<&str> = if cves.is_empty() {
@@ -144,6 +179,7 @@ pub fn parse_advisory_list(text: &str) -> Parsed<DistroFix> {
                         published: *date,
                         urgency: None,
                         origin: FixOrigin::DebianAdvisory,
+                        disposition,
                     });
                 }
             }
@@ -166,7 +202,7 @@ fn advisory_header(line: &str) -> Result<(String, Option<NaiveDate>), String> {
 }
 
 /// `[release] - package version|<not-affected>|<end-of-life> (note)`.
-fn release_line(body: &str) -> Result<(&str, &str, FixState), String> {
+fn release_line(body: &str) -> Result<(&str, &str, Judged), String> {
     let close = body
         .find(']')
         .ok_or("expected `[release] - package version`")?;
@@ -184,19 +220,29 @@ fn release_line(body: &str) -> Result<(&str, &str, FixState), String> {
     Ok((release, source, state))
 }
 
-/// A version or a `<state>` as the lists write them.
-fn fix_state(word: &str) -> Result<FixState, String> {
+/// A verdict as a list line states it: the state and the distro's decision, if any.
+type Judged = (FixState, Option<Disposition>);
+
+/// A version or a `<state>` as the lists write them, with the decision it records.
+fn fix_state(word: &str) -> Result<Judged, String> {
     Ok(match word {
-        "<not-affected>" => FixState::NotAffected,
-        "<end-of-life>" => FixState::EndOfLife,
-        "<unfixed>" | "<no-dsa>" | "<postponed>" | "<ignored>" => FixState::Open,
+        "<not-affected>" => (FixState::NotAffected, None),
+        "<end-of-life>" => (FixState::EndOfLife, Some(Disposition::EndOfLife)),
+        "<unfixed>" => (FixState::Open, None),
+        "<no-dsa>" => (FixState::Open, Some(Disposition::NoDsa)),
+        "<postponed>" => (FixState::Open, Some(Disposition::Postponed)),
+        "<ignored>" => (FixState::Open, Some(Disposition::Ignored)),
+        "<unimportant>" => (FixState::Open, Some(Disposition::Unimportant)),
         other if other.starts_with('<') => return Err(format!("unknown state {other}")),
         other => {
             crate::version::dpkg::DebVersion::parse(other)
                 .map_err(|e| format!("fixed version {other:?}: {e}"))?;
-            FixState::Fixed {
-                version: other.to_owned(),
-            }
+            (
+                FixState::Fixed {
+                    version: other.to_owned(),
+                },
+                None,
+            )
         }
     })
 }
@@ -238,8 +284,8 @@ pub fn parse_fixed_table(text: &str) -> Result<Parsed<DistroFix>, String> {
         }
         // `<not-affected> (reason)`: the state is the first word.
         let word = version.split_whitespace().next().unwrap_or(version);
-        let state = match fix_state(word) {
-            Ok(state) => state,
+        let (state, disposition) = match fix_state(word) {
+            Ok(found) => found,
             Err(error) => {
                 parsed.skip(|| format!("line {}: {error}", number + 1));
                 continue;
@@ -264,6 +310,7 @@ pub fn parse_fixed_table(text: &str) -> Result<Parsed<DistroFix>, String> {
                 published: date,
                 urgency: None,
                 origin: FixOrigin::DebianAdvisory,
+                disposition,
             });
         }
     }

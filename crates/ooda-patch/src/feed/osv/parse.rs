@@ -125,6 +125,7 @@ fn fixes(record: &Value) -> Result<Vec<DistroFix>, String> {
                     published,
                     urgency: None,
                     origin: FixOrigin::Osv,
+                    disposition: None,
                 });
             }
         }
