@@ -72,7 +72,7 @@ fn local_principal() -> String {
 }
 
 fn human(
-    global: &GlobalArgs,
+    home: &ooda_govern::Home,
     register: &Register,
     id: &str,
     verb: HumanVerb,
@@ -89,7 +89,6 @@ fn human(
         HumanVerb::Close => "close",
         HumanVerb::Reopen => "reopen",
     };
-    let home = ooda_govern::Home::open(&global.data_dir, None).context("opening the audit log")?;
     home.audit
         .append(ooda_govern::audit::AuditEntry::IncidentHuman {
             incident: incident.id.to_string(),
@@ -105,13 +104,14 @@ fn human(
     Ok(ExitCode::SUCCESS)
 }
 
-fn register(global: &GlobalArgs) -> anyhow::Result<Register> {
+/// The register and the governance home of the agent's one state (see `data_dir`).
+fn register(global: &GlobalArgs) -> anyhow::Result<(Register, ooda_govern::Home)> {
     let (_, home) = crate::cli::data_dir::load(global)?;
-    Ok(Register::new(home.store, home.clock))
+    Ok((Register::new(home.store.clone(), home.clock.clone()), home))
 }
 
 pub fn run(command: IncidentsCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let register = register(global)?;
+    let (register, home) = register(global)?;
     match command {
         IncidentsCommand::List { json } => {
             let incidents = register.list()?;
@@ -211,13 +211,13 @@ pub fn run(command: IncidentsCommand, global: &GlobalArgs) -> anyhow::Result<Exi
             }
         }
         IncidentsCommand::Ack { id, reason } => {
-            return human(global, &register, &id, HumanVerb::Ack, &reason)
+            return human(&home, &register, &id, HumanVerb::Ack, &reason)
         }
         IncidentsCommand::Close { id, reason } => {
-            return human(global, &register, &id, HumanVerb::Close, &reason)
+            return human(&home, &register, &id, HumanVerb::Close, &reason)
         }
         IncidentsCommand::Reopen { id, reason } => {
-            return human(global, &register, &id, HumanVerb::Reopen, &reason)
+            return human(&home, &register, &id, HumanVerb::Reopen, &reason)
         }
     }
     Ok(ExitCode::SUCCESS)
