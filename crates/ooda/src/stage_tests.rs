@@ -37,8 +37,12 @@ async fn receiver() -> (String, Seen) {
 fn config(root: &Path, extra: &str) -> ooda_config::Config {
     let text = format!(
         r#"version = 1
-sources = []
 logs = []
+# The agent's own host is web-1: the local actuator acts on it alone.
+[[sources]]
+kind = "host"
+name = "host"
+host_label = "web-1"
 [store]
 kind = "sqlite"
 path = "{}"
