@@ -195,7 +195,7 @@ pub fn busiest(mut all: Vec<ProcessInfo>, n: usize) -> Vec<ProcessInfo> {
             .total_cmp(&a.cpu_percent.unwrap_or(0.0))
     });
     keep.extend(all.iter().take(n).map(|p| p.pid));
-    all.sort_by(|a, b| b.rss_bytes.cmp(&a.rss_bytes));
+    all.sort_by_key(|p| std::cmp::Reverse(p.rss_bytes));
     keep.extend(all.iter().take(n).map(|p| p.pid));
     all.sort_by(|a, b| {
         b.rss_growth_bytes_per_hour
