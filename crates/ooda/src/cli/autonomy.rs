@@ -9,6 +9,7 @@ use ooda_core::ActionKind;
 use ooda_govern::autonomy::{low_risk, Level, Setting};
 use ooda_govern::Home;
 
+use super::table::Table;
 use super::GlobalArgs;
 
 #[derive(Debug, Subcommand)]
@@ -42,7 +43,7 @@ pub enum AutonomyCommand {
 pub fn run(command: AutonomyCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     match command {
         AutonomyCommand::Show { class, json } => {
-            let home = Home::open(&global.data_dir, global.config.as_deref())?;
+            let home = Home::open(&global.data_dir, None)?;
             let levels = home.autonomy();
             // Unreadable settings are an error here (the gate would treat them as L1).
             levels.stored()?;
@@ -70,16 +71,16 @@ pub fn run(command: AutonomyCommand, global: &GlobalArgs) -> anyhow::Result<Exit
             } else {
                 let class_text = if class.is_empty() { "any" } else { &class };
                 println!("autonomy for server class {class_text}:");
-                println!("{:<20}  {:<8}  {:<15}  from", "action", "low-risk", "level");
+                let mut rows = Table::new(&["action", "low-risk", "level", "from"]);
                 for (kind, r) in table {
-                    println!(
-                        "{:<20}  {:<8}  {:<15}  {}",
-                        kind.as_str(),
-                        if low_risk(kind) { "yes" } else { "no" },
+                    rows.row(vec![
+                        kind.as_str().to_owned(),
+                        if low_risk(kind) { "yes" } else { "no" }.to_owned(),
                         r.level.to_string(),
-                        r.from
-                    );
+                        r.from.to_string(),
+                    ]);
                 }
+                rows.print()?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -109,7 +110,7 @@ pub fn run(command: AutonomyCommand, global: &GlobalArgs) -> anyhow::Result<Exit
                 eprintln!("error: --class: expected a server class name, found an empty string");
                 return Ok(ExitCode::from(2));
             }
-            let home = Home::open(&global.data_dir, global.config.as_deref())?;
+            let home = Home::open(&global.data_dir, None)?;
             let setting = Setting {
                 action,
                 class,

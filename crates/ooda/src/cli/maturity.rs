@@ -79,7 +79,7 @@ fn share(part: u64, whole: u64) -> Option<f64> {
 }
 
 pub fn run(args: MaturityArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let home = Home::open(&global.data_dir, global.config.as_deref())?;
+    let home = Home::open(&global.data_dir, None)?;
     let register = Register::new(home.store.clone(), home.clock.clone());
 
     let mut opened: BTreeSet<AlertId> = BTreeSet::new();
