@@ -59,15 +59,14 @@ fn memory_kib(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// A file of the CVE data directory named by `OODA_CVE_DATA` (real data is passed in, never
+/// looked for at a machine path).
 fn shared(relative: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/cve")
-        .join(relative);
-    assert!(
-        path.exists(),
-        "{} missing: shared data must sit beside the repository",
-        path.display()
-    );
+    let root = std::env::var_os("OODA_CVE_DATA").unwrap_or_else(|| {
+        panic!("set OODA_CVE_DATA to the CVE data directory (kev/, nvd/, debian/ …)")
+    });
+    let path = PathBuf::from(root).join(relative);
+    assert!(path.exists(), "{} missing", path.display());
     path
 }
 

@@ -9,15 +9,8 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use ooda_patch::version::{dpkg, rpm, semver};
 
 fn pairs(file: &str, mode: Option<&str>) -> Vec<(String, String)> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/cve")
-        .join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}: shared data must sit beside the repository",
-            path.display()
-        )
-    });
+    let path = cve_data().join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .skip(1)
@@ -27,6 +20,14 @@ fn pairs(file: &str, mode: Option<&str>) -> Vec<(String, String)> {
             (keep && cells.len() >= 3).then(|| (cells[0].to_owned(), cells[1].to_owned()))
         })
         .collect()
+}
+
+/// The CVE data directory (`vercmp-*.tsv` …), named by `OODA_CVE_DATA`: real data is passed in,
+/// never looked for at a machine path.
+fn cve_data() -> PathBuf {
+    std::env::var_os("OODA_CVE_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| panic!("set OODA_CVE_DATA to the CVE data directory (vercmp-*.tsv)"))
 }
 
 /// The obvious implementation: owned strings, char vectors, a fresh allocation per compare.
