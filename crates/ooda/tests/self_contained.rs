@@ -76,7 +76,8 @@ fn no_test_example_or_bench_names_a_path_outside_the_repository() {
     let mut found = Vec::new();
     for path in &all {
         let relative = path.strip_prefix(&root).unwrap();
-        if !is_test_code(relative) {
+        // This file names the patterns it looks for.
+        if !is_test_code(relative) || relative.ends_with("crates/ooda/tests/self_contained.rs") {
             continue;
         }
         let Ok(text) = std::fs::read_to_string(path) else {
