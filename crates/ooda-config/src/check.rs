@@ -7,6 +7,7 @@ use std::fmt;
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
+use serde_path_to_error::Segment;
 use toml::{Table, Value};
 
 use crate::model::{
@@ -584,27 +585,97 @@ fn err(path: &str, message: String) -> ConfigError {
     }
 }
 
-/// Deserializes one value, recording the error with its full path.
+/// Deserializes one value, recording every error with its full path. serde stops at the first
+/// error, so after each one the offending key is taken out and the section read again: a file
+/// with a bad `listen`, an unknown `port` and a bad `external_url` in `[server]` gets three lines,
+/// not one. Bounded, in case a key cannot be taken out (a missing required field).
 fn section<T: DeserializeOwned>(
     path: &str,
     value: &Value,
     errors: &mut Vec<ConfigError>,
 ) -> Option<T> {
-    match serde_path_to_error::deserialize::<_, T>(value.clone()) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            let inner = e.path().to_string();
-            let full = if inner == "." || inner.is_empty() {
-                path.to_owned()
-            } else if inner.starts_with('[') {
-                format!("{path}{inner}")
-            } else {
-                format!("{path}.{inner}")
-            };
-            errors.push(err(&full, clean_serde_message(&e.into_inner().to_string())));
-            None
+    const MAX_ERRORS_PER_SECTION: usize = 64;
+    let mut value = value.clone();
+    let mut removed: Vec<String> = Vec::new();
+    let mut failed = false;
+    for _ in 0..MAX_ERRORS_PER_SECTION {
+        match serde_path_to_error::deserialize::<_, T>(value.clone()) {
+            Ok(v) => return (!failed).then_some(v),
+            Err(e) => {
+                let inner = e.path().to_string();
+                let full = if inner == "." || inner.is_empty() {
+                    path.to_owned()
+                } else if inner.starts_with('[') {
+                    format!("{path}{inner}")
+                } else {
+                    format!("{path}.{inner}")
+                };
+                let segments: Vec<Segment> = e.path().iter().cloned().collect();
+                let message = clean_serde_message(&e.into_inner().to_string());
+                // A field taken out after its own error may now be reported missing: that is
+                // the same problem again, not a new one.
+                let echo = message
+                    .strip_prefix("missing field `")
+                    .and_then(|rest| rest.split('`').next())
+                    .is_some_and(|field| removed.contains(&join(&full, field)));
+                if echo {
+                    return None;
+                }
+                errors.push(err(&full, message));
+                failed = true;
+                match take_out(&mut value, &segments) {
+                    Some(key) => removed.push(join(&key_parent(&full, &segments), &key)),
+                    None => return None,
+                }
+            }
         }
     }
+    None
+}
+
+fn join(parent: &str, field: &str) -> String {
+    if parent.is_empty() {
+        field.to_owned()
+    } else {
+        format!("{parent}.{field}")
+    }
+}
+
+/// The error path without its trailing segments from the deepest key on (`server.listen` →
+/// `server`; `sources[0].ignore_devices[2]` → `sources[0]`).
+fn key_parent(full: &str, segments: &[Segment]) -> String {
+    let Some(deepest) = segments
+        .iter()
+        .rposition(|s| matches!(s, Segment::Map { .. }))
+    else {
+        return full.to_owned();
+    };
+    let Segment::Map { key } = &segments[deepest] else {
+        return full.to_owned();
+    };
+    full.rfind(&format!(".{key}"))
+        .map_or_else(|| full.to_owned(), |at| full[..at].to_owned())
+}
+
+/// Removes the deepest table key on the error path (the whole array when the error is inside
+/// one, so later indices stay true); returns the key, or None when there is nothing to remove.
+fn take_out(value: &mut Value, segments: &[Segment]) -> Option<String> {
+    let deepest = segments
+        .iter()
+        .rposition(|s| matches!(s, Segment::Map { .. }))?;
+    let mut at = value;
+    for segment in &segments[..deepest] {
+        at = match (segment, at) {
+            (Segment::Map { key }, Value::Table(table)) => table.get_mut(key)?,
+            (Segment::Seq { index }, Value::Array(items)) => items.get_mut(*index)?,
+            (Segment::Enum { .. }, here) => here,
+            _ => return None,
+        };
+    }
+    let (Segment::Map { key }, Value::Table(table)) = (&segments[deepest], at) else {
+        return None;
+    };
+    table.remove(key).map(|_| key.clone())
 }
 
 /// A table with a `kind` tag: checks the tag, then hands the rest to `build`.
@@ -677,9 +748,14 @@ fn array<T>(
         .collect()
 }
 
-/// serde's messages are good but end with backtick lists; keep them, trim positions toml adds.
+/// serde's messages are good; drop the `in `field`` line toml appends (the path says it already).
 fn clean_serde_message(message: &str) -> String {
-    message.trim().to_owned()
+    let message = message.trim();
+    message
+        .split_once("\nin `")
+        .map_or(message, |(text, _)| text)
+        .trim()
+        .to_owned()
 }
 
 fn syntax_message(text: &str, error: &toml::de::Error) -> String {

@@ -1,9 +1,9 @@
 //! `lab backtest` on a dataset with a train/test split, without and with `--warmup` on the train
 //! part, scored against the labelled anomaly segments: alerts, alerts inside a segment, segments
-//! caught. Written for ASD (`/work/shared/data/metrics/asd`: `train/omi-N.csv`,
+//! caught. Written for ASD (a directory holding `train/omi-N.csv`,
 //! `test/omi-N.csv`, `interpretation_label/omi-N.txt` with lines `start-end:metrics` in test
 //! rows, 5 min apart):
-//! `cargo run --release -p ooda-lab --example backtest_warmup -- /work/shared/data/metrics/asd`.
+//! `cargo run --release -p ooda-lab --example backtest_warmup -- ASD_DIR` (or `OODA_ASD_DIR`).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -64,8 +64,11 @@ fn score(result: &backtest::Backtest, segs: &[(i64, i64)]) -> (usize, usize, usi
 }
 
 fn main() -> ExitCode {
-    let Some(dir) = std::env::args().nth(1) else {
-        eprintln!("usage: backtest_warmup ASD_DIR");
+    let Some(dir) = std::env::args()
+        .nth(1)
+        .or_else(|| std::env::var("OODA_ASD_DIR").ok())
+    else {
+        eprintln!("usage: backtest_warmup ASD_DIR (or OODA_ASD_DIR=ASD_DIR backtest_warmup)");
         return ExitCode::from(2);
     };
     let dir = Path::new(&dir);

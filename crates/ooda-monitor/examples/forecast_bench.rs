@@ -10,7 +10,9 @@
 //! median |predicted − true| saturation time at the first alert, and false forecasts (alert
 //! episodes not followed by saturation within 12 h) per series-day.
 //!
-//! `cargo run --release -p ooda-monitor --example forecast_bench [-- ASD_TEST_DIR]`
+//! `cargo run --release -p ooda-monitor --example forecast_bench [-- ASD_TEST_DIR]`; the ASD test
+//! split (`omi-1.csv` … `omi-12.csv`) comes from the argument or `OODA_ASD_TEST_DIR`, and without
+//! either only the generated series run.
 
 use std::path::PathBuf;
 
@@ -252,10 +254,15 @@ fn main() {
     let dir = std::env::args()
         .nth(1)
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/data/metrics/asd/test"));
+        .or_else(|| std::env::var_os("OODA_ASD_TEST_DIR").map(PathBuf::from));
     let config = ForecastConfig::default();
     let mut all = generated();
-    all.extend(asd(&dir));
+    match &dir {
+        Some(dir) => all.extend(asd(dir)),
+        None => eprintln!(
+            "no ASD test directory (argument or OODA_ASD_TEST_DIR): generated series only"
+        ),
+    }
     let families = ["linear", "seasonal", "step", "noisy", "flat", "asd"];
     println!(
         "| data | method | series | saturating | caught ≤24 h ahead | median lead (h) | min lead (h) | median |error| at first alert (h) | false forecasts / series-day |"

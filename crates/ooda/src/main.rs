@@ -14,7 +14,7 @@ mod stage_tests;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// Autonomous IT operations: observe, orient, decide, act — inside guardrails.
 #[derive(Debug, Parser)]
@@ -76,10 +76,18 @@ enum Command {
     /// Change records the Gate opened for its actions: list, show.
     #[command(subcommand)]
     Changes(cli::changes::ChangesCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(cli::manual::CompletionsArgs),
+    /// Print the manual page (roff) generated from this command line.
+    Man,
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    cli.global = cli.global.with_installed_defaults();
+    if !matches!(cli.command, Command::Up(_)) {
+        end_quietly_on_closed_pipe();
+    }
     let result = match cli.command {
         Command::Policy(command) => cli::policy::run(command, &cli.global),
         Command::Approvals(command) => cli::approvals::run(command, &cli.global),
@@ -99,6 +107,8 @@ fn main() -> ExitCode {
         Command::Incidents(command) => cli::incidents::run(command, &cli.global),
         Command::Runbooks(command) => cli::runbooks::run(command, &cli.global),
         Command::Changes(command) => cli::changes::run(command, &cli.global),
+        Command::Completions(args) => cli::manual::completions(args, &mut Cli::command()),
+        Command::Man => cli::manual::man(&Cli::command()),
     };
     match result {
         Ok(code) => code,
@@ -106,5 +116,18 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// `ooda alerts list | head`: when the reader closes the pipe, the next write ends the process
+/// quietly with SIGPIPE (status 141 in a shell), as `cat` and `grep` do, instead of the
+/// `failed printing to stdout` panic Rust's default (SIGPIPE ignored) gives `println!`.
+/// Not for `ooda up`: the daemon keeps SIGPIPE ignored so a closed socket or child pipe is an
+/// error it handles, never its death. Sockets are unaffected either way (std sends with
+/// MSG_NOSIGNAL).
+fn end_quietly_on_closed_pipe() {
+    // SAFETY: called once at start-up, before any thread exists; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

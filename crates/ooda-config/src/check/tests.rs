@@ -20,8 +20,97 @@ fn assert_error(text: &str, expected_path: &str, expected_fragment: &str) {
 fn the_example_is_valid() {
     let config = check(crate::EXAMPLE).expect("example config must pass its own check");
     assert_eq!(config.sources.len(), 1);
+    assert!(
+        config.hosts.is_empty(),
+        "example hosts are comments: a copied example must not invent an inventory"
+    );
+}
+
+/// The commented example inventory is itself valid once uncommented.
+#[test]
+fn the_commented_example_hosts_are_valid_when_uncommented() {
+    let lines: Vec<&str> = crate::EXAMPLE.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| *l == "# [[hosts]]")
+        .expect("the example shows [[hosts]]");
+    let block: String = lines[start..]
+        .iter()
+        .take_while(|l| l.starts_with('#'))
+        .map(|l| l.trim_start_matches('#').trim_start())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let config = check(&format!("version = 1\n{block}")).unwrap();
     assert_eq!(config.hosts.len(), 2);
     assert!(config.hosts[0].internet_facing);
+}
+
+/// Several errors in one section, and in several sections, are all reported — each once.
+#[test]
+fn every_error_of_a_file_is_reported() {
+    let text = r#"version = 1
+surprise = 1
+[server]
+listen = "everywhere"
+port = 3
+external_url = "ftp://x"
+[bus]
+kind = "memory"
+capacity = 10
+[[sources]]
+kind = "host"
+interval = "0s"
+intervall = "5s"
+[[hosts]]
+name = "a"
+environment = "prood"
+internet_facing = "yes"
+[monitor.fusion]
+window = "soon"
+"#;
+    let errors = errors_of(text);
+    let paths: Vec<&str> = errors
+        .iter()
+        .map(|e| e.split(": ").next().unwrap())
+        .collect();
+    for expected in [
+        "surprise",
+        "server.listen",
+        "server.port",
+        "server.external_url",
+        "bus.capacity",
+        "sources[0].interval",
+        "sources[0].intervall",
+        "hosts[0].environment",
+        "hosts[0].internet_facing",
+        "monitor.fusion.window",
+    ] {
+        assert_eq!(
+            paths.iter().filter(|p| **p == expected).count(),
+            1,
+            "{expected} once in {errors:#?}"
+        );
+    }
+    assert_eq!(errors.len(), 10, "{errors:#?}");
+    assert!(errors.iter().all(|e| !e.contains("\nin `")), "{errors:#?}");
+}
+
+/// A bad required field is one error, not also "missing" once it has been taken out.
+#[test]
+fn a_bad_required_field_is_reported_once() {
+    let errors = errors_of("version = 1\n[[hosts]]\nname = 3\nclass = 4");
+    assert_eq!(
+        errors
+            .iter()
+            .filter(|e| e.starts_with("hosts[0].name"))
+            .count(),
+        1,
+        "{errors:#?}"
+    );
+    assert!(
+        !errors.iter().any(|e| e.contains("missing field `name`")),
+        "{errors:#?}"
+    );
 }
 
 #[test]
@@ -84,7 +173,8 @@ fn bad_configs_name_the_path() {
 fn every_error_is_reported_not_just_the_first() {
     let text = "version = 3\n[server]\nlisten = \"x\"\n[[sources]]\nkind = \"nope\"\n[[hosts]]\nenvironment = \"moon\"";
     let errors = errors_of(text);
-    assert_eq!(errors.len(), 4, "{errors:#?}");
+    // hosts[0] has two problems (a bad environment and no name): both are reported.
+    assert_eq!(errors.len(), 5, "{errors:#?}");
 }
 
 #[test]

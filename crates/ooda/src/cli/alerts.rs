@@ -8,6 +8,7 @@ use clap::Subcommand;
 use ooda_core::{Alert, AlertState, EventKind};
 use ooda_store::Store;
 
+use super::table::Table;
 use super::GlobalArgs;
 
 #[derive(Debug, Subcommand)]
@@ -48,24 +49,29 @@ pub fn run(command: AlertsCommand, global: &GlobalArgs) -> anyhow::Result<ExitCo
                 println!("no {}alerts", if all { "" } else { "firing " });
                 return Ok(ExitCode::SUCCESS);
             }
-            println!(
-                "{:<18} {:<9} {:<9} {:<12} {:<20} SUMMARY",
-                "FINGERPRINT", "STATE", "SEVERITY", "KIND", "HOST"
-            );
+            let mut table = Table::new(&[
+                "FINGERPRINT",
+                "STATE",
+                "SEVERITY",
+                "KIND",
+                "HOST",
+                "SUMMARY",
+            ]);
             for a in shown {
-                println!(
-                    "{:<18} {:<9} {:<9} {:<12} {:<20} {}",
-                    &a.fingerprint[..a.fingerprint.len().min(16)],
+                table.row(vec![
+                    a.fingerprint.clone(),
                     match a.state {
                         AlertState::Firing => "firing",
                         AlertState::Resolved => "resolved",
-                    },
-                    a.severity,
-                    a.kind.as_str(),
-                    a.host.as_deref().unwrap_or("-"),
-                    a.summary
-                );
+                    }
+                    .to_owned(),
+                    a.severity.to_string(),
+                    a.kind.as_str().to_owned(),
+                    a.host.as_deref().unwrap_or("-").to_owned(),
+                    a.summary.clone(),
+                ]);
             }
+            table.print()?;
             Ok(ExitCode::SUCCESS)
         }
         AlertsCommand::Show { id } => {

@@ -7,6 +7,7 @@ use clap::Subcommand;
 use ooda_govern::approval::parse_id;
 use ooda_govern::ApprovalState;
 
+use super::table::Table;
 use super::GlobalArgs;
 
 #[derive(Debug, Subcommand)]
@@ -16,6 +17,9 @@ pub enum ApprovalsCommand {
         /// Include decided and expired ones.
         #[arg(long)]
         all: bool,
+        /// JSON (an array of approvals with their state) instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Approve a parked action.
     Approve {
@@ -47,31 +51,55 @@ fn describe(state: &ApprovalState) -> String {
 
 pub fn run(command: ApprovalsCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     match command {
-        ApprovalsCommand::List { all } => {
+        ApprovalsCommand::List { all, json } => {
             let (_, home) = crate::cli::data_dir::load(global)?;
             let approvals = home.approvals();
-            let mut shown = 0;
-            for (approval, state) in approvals.list()? {
-                if !all && !matches!(state, ApprovalState::Pending { .. }) {
-                    continue;
-                }
-                shown += 1;
-                let r = &approval.request;
-                println!(
-                    "#{:<4} {:<22} {:<18} host={} risk={} by={} expires={} reason={:?}",
-                    approval.id,
-                    describe(&state),
-                    r.kind().as_str(),
-                    r.host.name,
-                    approval.risk.as_str(),
-                    r.requested_by,
-                    approval.expires.to_rfc3339(),
-                    r.reason
-                );
+            let shown: Vec<_> = approvals
+                .list()?
+                .into_iter()
+                .filter(|(_, state)| all || matches!(state, ApprovalState::Pending { .. }))
+                .collect();
+            if json {
+                let rows: Vec<serde_json::Value> = shown
+                    .iter()
+                    .map(|(approval, state)| {
+                        let r = &approval.request;
+                        serde_json::json!({
+                            "id": approval.id,
+                            "state": describe(state),
+                            "action": r.kind().as_str(),
+                            "host": r.host.name,
+                            "risk": approval.risk.as_str(),
+                            "requested_by": r.requested_by,
+                            "expires": approval.expires.to_rfc3339(),
+                            "reason": r.reason,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+                return Ok(ExitCode::SUCCESS);
             }
-            if shown == 0 {
+            if shown.is_empty() {
                 println!("no {}approvals", if all { "" } else { "pending " });
+                return Ok(ExitCode::SUCCESS);
             }
+            let mut table = Table::new(&[
+                "id", "state", "action", "host", "risk", "by", "expires", "reason",
+            ]);
+            for (approval, state) in &shown {
+                let r = &approval.request;
+                table.row(vec![
+                    format!("#{}", approval.id),
+                    describe(state),
+                    r.kind().as_str().to_owned(),
+                    r.host.name.clone(),
+                    approval.risk.as_str().to_owned(),
+                    r.requested_by.to_string(),
+                    approval.expires.to_rfc3339(),
+                    r.reason.clone(),
+                ]);
+            }
+            table.print()?;
             Ok(ExitCode::SUCCESS)
         }
         ApprovalsCommand::Approve { id, by, comment } => vote(global, &id, &by, true, &comment),

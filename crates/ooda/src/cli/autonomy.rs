@@ -8,6 +8,7 @@ use clap::Subcommand;
 use ooda_core::ActionKind;
 use ooda_govern::autonomy::{low_risk, Level, Setting};
 
+use super::table::Table;
 use super::GlobalArgs;
 
 #[derive(Debug, Subcommand)]
@@ -69,16 +70,16 @@ pub fn run(command: AutonomyCommand, global: &GlobalArgs) -> anyhow::Result<Exit
             } else {
                 let class_text = if class.is_empty() { "any" } else { &class };
                 println!("autonomy for server class {class_text}:");
-                println!("{:<20}  {:<8}  {:<15}  from", "action", "low-risk", "level");
+                let mut rows = Table::new(&["action", "low-risk", "level", "from"]);
                 for (kind, r) in table {
-                    println!(
-                        "{:<20}  {:<8}  {:<15}  {}",
-                        kind.as_str(),
-                        if low_risk(kind) { "yes" } else { "no" },
+                    rows.row(vec![
+                        kind.as_str().to_owned(),
+                        if low_risk(kind) { "yes" } else { "no" }.to_owned(),
                         r.level.to_string(),
-                        r.from
-                    );
+                        r.from.to_string(),
+                    ]);
                 }
+                rows.print()?;
             }
             Ok(ExitCode::SUCCESS)
         }

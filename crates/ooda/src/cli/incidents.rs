@@ -9,6 +9,7 @@ use ooda_incident::postmortem::IncidentResult;
 use ooda_incident::reasoner::Report;
 use ooda_incident::register::{HumanVerb, Register};
 
+use super::table::Table;
 use super::GlobalArgs;
 
 #[derive(Debug, Subcommand)]
@@ -120,25 +121,22 @@ pub fn run(command: IncidentsCommand, global: &GlobalArgs) -> anyhow::Result<Exi
             } else if incidents.is_empty() {
                 println!("no incidents");
             } else {
-                println!(
-                    "{:<36}  {:<13}  {:<8}  {:<12}  {:<24}  title",
-                    "id", "state", "severity", "host", "cause"
-                );
+                let mut table = Table::new(&["id", "state", "severity", "host", "cause", "title"]);
                 for i in incidents {
-                    println!(
-                        "{:<36}  {:<13}  {:<8}  {:<12}  {:<24}  {}",
-                        i.id,
-                        i.state.as_str(),
-                        i.severity.as_str(),
-                        i.host.as_deref().unwrap_or("-"),
+                    table.row(vec![
+                        i.id.to_string(),
+                        i.state.as_str().to_owned(),
+                        i.severity.as_str().to_owned(),
+                        i.host.as_deref().unwrap_or("-").to_owned(),
                         match (&i.cause, i.confidence) {
                             (Some(c), Some(p)) => format!("{c} ({p:.2})"),
                             (Some(c), None) => c.clone(),
                             _ => "-".into(),
                         },
-                        i.title
-                    );
+                        i.title,
+                    ]);
                 }
+                table.print()?;
             }
         }
         IncidentsCommand::Show { id, json } => {

@@ -55,7 +55,11 @@ pub enum FeedsCommand {
         path: PathBuf,
     },
     /// Show what is imported.
-    Status,
+    Status {
+        /// JSON (one object per feed) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Sync NVD CVE API 2.0 online: incremental, resumable, rate-limited.
     Sync(SyncArgs),
 }
@@ -335,7 +339,7 @@ fn feeds(command: FeedsCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode>
             }
             Ok(ExitCode::SUCCESS)
         }
-        FeedsCommand::Status => {
+        FeedsCommand::Status { json } => {
             let mut body = Vec::new();
             for kind in FeedKind::ALL {
                 match store.load(kind) {
@@ -370,20 +374,20 @@ fn feeds(command: FeedsCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode>
                     ]),
                 }
             }
-            print!(
-                "{}",
-                report::text_table(
-                    &[
-                        "feed",
-                        "records",
-                        "data as of",
-                        "imported",
-                        "skipped",
-                        "sources"
-                    ],
-                    &body
-                )
-            );
+            let header = [
+                "feed",
+                "records",
+                "data as of",
+                "imported",
+                "skipped",
+                "sources",
+            ];
+            if json {
+                let rows = crate::cli::table::json_rows(&header, &body);
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                print!("{}", report::text_table(&header, &body));
+            }
             Ok(ExitCode::SUCCESS)
         }
         FeedsCommand::Sync(args) => sync(args, &store),
@@ -460,6 +464,7 @@ mod rollout {
     };
 
     use super::{read_windows, GlobalArgs};
+    use crate::cli::table::{json_rows, Table};
 
     #[derive(Debug, Subcommand)]
     pub enum RolloutCommand {
@@ -551,6 +556,9 @@ mod rollout {
         pub cmdb: Option<PathBuf>,
         #[arg(long, default_value_t = 3)]
         pub count: usize,
+        /// JSON (`windows` and, with --cmdb, `hosts`) instead of tables.
+        #[arg(long)]
+        pub json: bool,
         /// From this time (RFC 3339) instead of now.
         #[arg(long)]
         pub at: Option<chrono::DateTime<chrono::Utc>>,
@@ -725,22 +733,30 @@ mod rollout {
                 let repo = RolloutStore::new(home.store.clone());
                 let Some(id) = id else {
                     let ids = repo.ids()?;
+                    if json {
+                        let all = ids
+                            .iter()
+                            .map(|id| repo.get(id))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        println!("{}", serde_json::to_string_pretty(&all)?);
+                        return Ok(ExitCode::SUCCESS);
+                    }
                     if ids.is_empty() {
                         println!("no rollouts");
+                        return Ok(ExitCode::SUCCESS);
                     }
+                    let mut table = Table::new(&["id", "stage", "hosts", "paused"]);
                     for id in ids {
                         let r = repo.get(&id)?;
                         let (done, total) = r.progress();
-                        println!(
-                            "{:<28} {:<20} {done}/{total} hosts{}",
+                        table.row(vec![
                             id,
-                            r.stage.name(),
-                            r.paused
-                                .as_deref()
-                                .map(|p| format!("  paused: {p}"))
-                                .unwrap_or_default()
-                        );
+                            r.stage.name().to_owned(),
+                            format!("{done}/{total}"),
+                            r.paused.clone().unwrap_or_default(),
+                        ]);
                     }
+                    table.print()?;
                     return Ok(ExitCode::SUCCESS);
                 };
                 loop {
@@ -898,10 +914,11 @@ mod rollout {
                 ]);
             }
         }
-        print!(
-            "{}",
-            ooda_patch::report::text_table(&["window", "cron", "zone", "opens", "closes"], &body)
-        );
+        let header = ["window", "cron", "zone", "opens", "closes"];
+        let mut json = serde_json::json!({ "windows": json_rows(&header, &body) });
+        if !args.json {
+            print!("{}", ooda_patch::report::text_table(&header, &body));
+        }
         if let Some(cmdb) = &args.cmdb {
             let mut body = Vec::new();
             for host in read_hosts(cmdb)? {
@@ -930,11 +947,16 @@ mod rollout {
                 };
                 body.push(row);
             }
-            println!();
-            print!(
-                "{}",
-                ooda_patch::report::text_table(&["host", "window", "now", "next opening"], &body)
-            );
+            let header = ["host", "window", "now", "next opening"];
+            if args.json {
+                json["hosts"] = json_rows(&header, &body);
+            } else {
+                println!();
+                print!("{}", ooda_patch::report::text_table(&header, &body));
+            }
+        }
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&json)?);
         }
         if windows.iter().next().is_none() {
             bail!("{}: no windows defined", args.windows.display());

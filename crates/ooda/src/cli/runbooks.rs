@@ -9,12 +9,17 @@ use clap::Subcommand;
 use ooda_incident::runbook::{self, library, Rollback};
 use ooda_incident::Catalogue;
 
+use super::table::Table;
 use super::GlobalArgs;
 
 #[derive(Debug, Subcommand)]
 pub enum RunbooksCommand {
     /// The shipped runbooks: id, cause, steps and title.
-    List,
+    List {
+        /// One JSON object per runbook instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// One shipped runbook, step by step.
     Show { id: String },
     /// Validate every *.toml in a directory: unknown actions, cycles, missing fields, unknown
@@ -25,19 +30,29 @@ pub enum RunbooksCommand {
 pub fn run(command: RunbooksCommand, _global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let catalogue = Catalogue::embedded().map_err(|e| anyhow::anyhow!("{e}"))?;
     match command {
-        RunbooksCommand::List => {
+        RunbooksCommand::List { json } => {
             let runbooks = library::shipped()
                 .map_err(|p| anyhow::anyhow!("shipped runbooks are invalid: {p:?}"))?;
-            println!("{:<26}  {:<26}  {:>5}  title", "id", "cause", "steps");
-            for r in runbooks {
-                println!(
-                    "{:<26}  {:<26}  {:>5}  {}",
-                    r.id,
-                    r.cause,
-                    r.steps.len(),
-                    r.title
-                );
+            if json {
+                let rows: Vec<serde_json::Value> = runbooks
+                    .iter()
+                    .map(|r| {
+                        serde_json::json!({
+                            "id": r.id,
+                            "cause": r.cause,
+                            "steps": r.steps.len(),
+                            "title": r.title,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+                return Ok(ExitCode::SUCCESS);
             }
+            let mut table = Table::new(&["id", "cause", "steps", "title"]).right(2);
+            for r in runbooks {
+                table.row(vec![r.id, r.cause, r.steps.len().to_string(), r.title]);
+            }
+            table.print()?;
             Ok(ExitCode::SUCCESS)
         }
         RunbooksCommand::Show { id } => {
