@@ -273,6 +273,15 @@ pub struct ProbeQuery {
     pub look_back: Duration,
 }
 
+impl ProbeQuery {
+    /// The alert's host, or "not applicable" for probes that read one host.
+    pub fn host(&self) -> Result<&str, ProbeError> {
+        self.host
+            .as_deref()
+            .ok_or_else(|| ProbeError::NotApplicable("the alert names no host".into()))
+    }
+}
+
 /// Why a probe gave nothing usable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "gap", content = "detail", rename_all = "snake_case")]

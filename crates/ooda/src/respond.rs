@@ -453,10 +453,7 @@ impl Probe for LiveMetricsProbe {
     }
     fn probe<'a>(&'a self, query: &'a ProbeQuery) -> ProbeFuture<'a> {
         Box::pin(async move {
-            let host = query
-                .host
-                .as_deref()
-                .ok_or_else(|| ProbeError::NotApplicable("the alert names no host".into()))?;
+            let host = query.host()?;
             let readings = readings(&self.live, host);
             if readings.is_empty() {
                 return Err(ProbeError::NotApplicable(format!(
@@ -618,10 +615,7 @@ impl Probe for HostFactsProbe {
     }
     fn probe<'a>(&'a self, query: &'a ProbeQuery) -> ProbeFuture<'a> {
         Box::pin(async move {
-            let host = query
-                .host
-                .as_deref()
-                .ok_or_else(|| ProbeError::NotApplicable("the alert names no host".into()))?;
+            let host = query.host()?;
             if host != self.host {
                 return Err(ProbeError::NotApplicable(format!(
                     "processes are read only on this agent's own host ({}), not on {host}",
@@ -649,10 +643,7 @@ impl Probe for CmdbProbe {
     }
     fn probe<'a>(&'a self, query: &'a ProbeQuery) -> ProbeFuture<'a> {
         Box::pin(async move {
-            let name = query
-                .host
-                .as_deref()
-                .ok_or_else(|| ProbeError::NotApplicable("the alert names no host".into()))?;
+            let name = query.host()?;
             let host = self.hosts.iter().find(|h| h.name == name).ok_or_else(|| {
                 ProbeError::NotApplicable(format!("host {name} is not in the inventory"))
             })?;
