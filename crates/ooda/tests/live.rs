@@ -13,7 +13,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Agent, BIN};
+use common::{post_json, wait_until, Agent, BIN};
+
+/// How long a step of the live scenarios may take before the test says it hangs.
+const LIMIT: Duration = Duration::from_secs(180);
 use ooda_connect::testkit::{self, Server};
 
 /// A small ext4 filesystem on a loop device, unmounted on drop.
@@ -103,18 +106,6 @@ fn json_lines(args: &[&str], data: &Path) -> Vec<serde_json::Value> {
     }
 }
 
-fn wait_until<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    // Bounds a hang only; nothing asserts how fast it happens.
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(500));
-    }
-}
-
 /// Alerts about our loop filesystem.
 fn disk_alerts(data: &Path, mount: &Path, all: bool) -> Vec<serde_json::Value> {
     let mut args = vec!["alerts", "list", "--json"];
@@ -197,7 +188,7 @@ window = "3s"
     )
     .unwrap();
     // Let Prometheus gather a little history for the backfill.
-    wait_until("prometheus to have scraped our filesystem", || {
+    wait_until("prometheus to have scraped our filesystem", LIMIT, || {
         let url = format!(
             "{}/api/v1/query?query=node_filesystem_size_bytes",
             prometheus.url()
@@ -227,7 +218,7 @@ window = "3s"
     std::fs::write(&app_log, log).unwrap();
     fs.fill_to(97.0);
 
-    let firing = wait_until("the disk alert", || {
+    let firing = wait_until("the disk alert", LIMIT, || {
         let alerts = disk_alerts(&data, &fs.mount, false);
         (!alerts.is_empty()).then_some(alerts)
     });
@@ -249,14 +240,14 @@ window = "3s"
     );
 
     // Incident response picked it up.
-    let incidents = wait_until("an incident for the alert", || {
+    let incidents = wait_until("an incident for the alert", LIMIT, || {
         let list = json_lines(&["incidents", "list", "--json"], &data);
         (!list.is_empty()).then_some(list)
     });
     assert_eq!(incidents[0]["host"], "127.0.0.1", "{incidents:#?}");
 
     // Alertmanager got ooda's alert.
-    let pushed = wait_until("the alert in alertmanager", || {
+    let pushed = wait_until("the alert in alertmanager", LIMIT, || {
         let body = reqwest::blocking::get(format!("{}/api/v2/alerts", alertmanager.url()))
             .ok()?
             .text()
@@ -286,15 +277,6 @@ window = "3s"
     assert_eq!(all.len(), 1, "still one alert, now resolved: {all:#?}");
     assert_eq!(all[0]["state"], "resolved");
     drop(agent);
-}
-
-fn post_json(url: &str, body: &serde_json::Value) -> (u16, String) {
-    let resp = reqwest::blocking::Client::new()
-        .post(url)
-        .json(body)
-        .send()
-        .expect("request");
-    (resp.status().as_u16(), resp.text().unwrap_or_default())
 }
 
 /// Alertmanager → ooda: an alert Prometheus (here: the test) raised reaches ooda through the
@@ -348,14 +330,14 @@ fn alertmanager_webhook_alerts_become_incidents_unless_silenced() {
         }]),
     );
     assert_eq!(code, 200, "{body}");
-    let alert = wait_until("the webhook alert in ooda", || {
+    let alert = wait_until("the webhook alert in ooda", LIMIT, || {
         json_lines(&["alerts", "list", "--json"], &data)
             .into_iter()
             .find(|a| a["host"] == "web-1")
     });
     assert_eq!(alert["kind"], "external", "{alert:#}");
     assert_eq!(alert["labels"]["alertname"], "DiskFull");
-    let incident = wait_until("an incident for web-1", || {
+    let incident = wait_until("an incident for web-1", LIMIT, || {
         json_lines(&["incidents", "list", "--json"], &data)
             .into_iter()
             .find(|i| i["host"] == "web-1")
@@ -390,7 +372,7 @@ fn alertmanager_webhook_alerts_become_incidents_unless_silenced() {
     );
     assert_eq!(code, 200, "{body}");
     assert!(body.contains("\"accepted\":1"), "{body}");
-    let silenced = wait_until("the silenced alert in ooda", || {
+    let silenced = wait_until("the silenced alert in ooda", LIMIT, || {
         json_lines(&["alerts", "list", "--json"], &data)
             .into_iter()
             .find(|a| a["host"] == "db-7")
@@ -460,7 +442,7 @@ fn a_broken_llm_reasoner_falls_back_to_the_builtin_one_in_the_running_agent() {
     assert_eq!(code, 200, "{body}");
     // Explained: a report is written (a low-confidence one keeps the incident investigating
     // for second looks, so the state alone does not say it).
-    let shown = wait_until("the incident to be explained", || {
+    let shown = wait_until("the incident to be explained", LIMIT, || {
         let incident = json_lines(&["incidents", "list", "--json"], &data)
             .into_iter()
             .find(|i| i["host"] == "app-3")?;

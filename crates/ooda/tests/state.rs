@@ -7,9 +7,9 @@ mod common;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Agent, BIN};
+use common::{post_json, wait_until, Agent, BIN};
 
 fn ooda(args: &[&str], data: &Path, config: &Path) -> String {
     let out = Command::new(BIN)
@@ -26,27 +26,6 @@ fn ooda(args: &[&str], data: &Path, config: &Path) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn wait_until<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    // Bounds a hang only; nothing asserts how fast it happens.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(300));
-    }
-}
-
-fn post(url: &str, body: &serde_json::Value) -> (u16, String) {
-    let resp = reqwest::blocking::Client::new()
-        .post(url)
-        .json(body)
-        .send()
-        .expect("request");
-    (resp.status().as_u16(), resp.text().unwrap_or_default())
 }
 
 #[test]
@@ -89,7 +68,7 @@ fn with_a_store_path_the_cli_the_api_and_the_agent_share_one_state() {
     assert_eq!(state["by"], "alice", "{state}");
 
     // The API turns it off; the CLI reports that.
-    let (code, body) = post(
+    let (code, body) = post_json(
         &format!("{}/api/v1/kill-switch", agent.base),
         &serde_json::json!({"on": false, "by": "bob", "reason": "done"}),
     );
@@ -99,7 +78,7 @@ fn with_a_store_path_the_cli_the_api_and_the_agent_share_one_state() {
 
     // An alert the agent turns into an incident is listed by `ooda incidents list`.
     let now = chrono::Utc::now();
-    let (code, body) = post(
+    let (code, body) = post_json(
         &format!("{}/api/v1/alerts/alertmanager", agent.base),
         &serde_json::json!({
             "version": "4",
@@ -122,11 +101,15 @@ fn with_a_store_path_the_cli_the_api_and_the_agent_share_one_state() {
         }),
     );
     assert_eq!(code, 200, "{body}");
-    let listed = wait_until("the agent's incident in `ooda incidents list`", || {
-        let out = ooda(&["incidents", "list", "--json"], &data, &config);
-        let incidents: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap_or_default();
-        incidents.into_iter().find(|i| i["host"] == "web-1")
-    });
+    let listed = wait_until(
+        "the agent's incident in `ooda incidents list`",
+        Duration::from_secs(120),
+        || {
+            let out = ooda(&["incidents", "list", "--json"], &data, &config);
+            let incidents: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap_or_default();
+            incidents.into_iter().find(|i| i["host"] == "web-1")
+        },
+    );
     assert!(
         listed["title"].as_str().unwrap_or("").contains("disk full"),
         "{listed:#}"

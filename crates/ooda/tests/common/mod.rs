@@ -107,3 +107,26 @@ impl Drop for Agent {
         let _ = self.child.wait();
     }
 }
+
+/// Polls `check` until it answers, failing after `limit`. The limit bounds a hang only; nothing
+/// asserts how fast it happens.
+pub fn wait_until<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// POSTs `body` as JSON; the status and the response text.
+pub fn post_json(url: &str, body: &serde_json::Value) -> (u16, String) {
+    let resp = reqwest::blocking::Client::new()
+        .post(url)
+        .json(body)
+        .send()
+        .expect("request");
+    (resp.status().as_u16(), resp.text().unwrap_or_default())
+}
