@@ -230,7 +230,12 @@ impl Register {
             .and_then(|text| text.parse::<IncidentId>().ok())
         {
             if let Ok(incident) = self.get(id) {
-                return Ok((Attached::Duplicate(id), incident));
+                // ...unless that incident is over and the alert now carries a symptom the
+                // incident never saw: a host's alert that stayed open past a fixed fault and
+                // then gained a new one is a new fault, and gets an incident of its own.
+                if incident.state != IncidentState::Closed || !self.new_symptom(id, alert)? {
+                    return Ok((Attached::Duplicate(id), incident));
+                }
             }
         }
         let active_key = alert
@@ -283,6 +288,24 @@ impl Register {
         self.store.kv_put(&alert_key, &id.to_string())?;
         self.attached_event(id, alert)?;
         Ok((Attached::Opened(id), incident))
+    }
+
+    /// Whether `alert` has a symptom (a member at warning or above) that the alert stored with
+    /// incident `id` lacked.
+    fn new_symptom(&self, id: IncidentId, alert: &Alert) -> Result<bool> {
+        let stored: Option<Alert> = self.doc(id, "alert")?;
+        let Some(stored) = stored else {
+            return Ok(false);
+        };
+        // Context members (below warning) are corroboration, not symptoms.
+        let symptom = |m: &&ooda_core::Anomaly| m.severity >= ooda_core::Severity::Warning;
+        Ok(alert.members.iter().filter(symptom).any(|m| {
+            !stored
+                .members
+                .iter()
+                .filter(symptom)
+                .any(|s| s.series.metric == m.series.metric)
+        }))
     }
 
     fn attached_event(&self, incident: IncidentId, alert: &Alert) -> Result<()> {
@@ -501,6 +524,48 @@ pub(crate) mod tests {
         let (e, _) = reg.attach(&alert(4, Some("web-1"), "disk again")).unwrap();
         assert!(matches!(e, Attached::Opened(_)), "outside the window");
         assert_eq!(reg.list().unwrap().len(), 3);
+    }
+
+    fn with_member(mut a: Alert, metric: &str) -> Alert {
+        a.members.push(ooda_core::Anomaly {
+            series: ooda_core::SeriesKey::new(metric, ooda_core::Labels::new()),
+            time: ooda_core::clock::from_millis(0),
+            value: 1.0,
+            expected: 0.0,
+            score: 5.0,
+            severity: Severity::Warning,
+            kind: AlertKind::Baseline,
+            explanation: format!("{metric} deviates"),
+            forecast: None,
+        });
+        a
+    }
+
+    #[test]
+    fn a_closed_incidents_alert_that_gains_a_new_symptom_opens_a_new_incident() {
+        let (reg, _) = register();
+        let disk = with_member(alert(1, Some("web-1"), "disk"), "disk_free_pct");
+        let (first, mut inc) = reg.attach(&disk).unwrap();
+        reg.put_doc(first.incident(), "alert", &disk).unwrap();
+        // An update of the same symptoms, before and after the incident ends: the same incident.
+        let (again, _) = reg.attach(&disk).unwrap();
+        assert_eq!(again, Attached::Duplicate(first.incident()));
+        reg.transition(&mut inc, IncidentState::Escalated, "t")
+            .unwrap();
+        reg.transition(&mut inc, IncidentState::Closed, "t")
+            .unwrap();
+        let (after, _) = reg.attach(&disk).unwrap();
+        assert_eq!(after, Attached::Duplicate(first.incident()), "nothing new");
+        // The alert, still open, now also carries a CPU fault.
+        let both = with_member(disk.clone(), "cpu_busy_pct");
+        let (new, _) = reg.attach(&both).unwrap();
+        assert!(
+            matches!(new, Attached::Opened(id) if id != first.incident()),
+            "{new:?}"
+        );
+        // From now on the alert belongs to the new incident.
+        let (next, _) = reg.attach(&both).unwrap();
+        assert_eq!(next, Attached::Duplicate(new.incident()));
     }
 
     #[test]

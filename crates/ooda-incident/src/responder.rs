@@ -194,11 +194,15 @@ impl Responder {
         let seen: std::collections::BTreeSet<&str> = stored
             .iter()
             .flat_map(|a| a.members.iter())
+            .filter(|m| m.severity >= ooda_core::Severity::Warning)
             .map(|m| m.series.metric.as_str())
             .collect();
+        // Context members (below warning: corroboration, not a deviation of their own) are not
+        // symptoms.
         let new: Vec<&str> = alert
             .members
             .iter()
+            .filter(|m| m.severity >= ooda_core::Severity::Warning)
             .map(|m| m.series.metric.as_str())
             .filter(|m| !seen.contains(m))
             .collect();
@@ -209,6 +213,17 @@ impl Responder {
         match incident.state {
             IncidentState::Investigating => {
                 incident.note(format!("{what}: diagnosing again"), self.clock.now());
+                // The title follows the alert's headline (its most severe member now), and a new
+                // symptom is a fresh look, not one of the second looks at the old evidence.
+                incident.title = alert.summary.clone();
+                self.register.put_doc(
+                    id,
+                    "relook",
+                    &Relook {
+                        due: self.clock.now(),
+                        looks: 0,
+                    },
+                )?;
                 self.register.put_doc(id, "alert", alert)?;
                 self.register.save(incident)?;
                 if let Some(triage) = self.register.doc::<triage::Triage>(id, "triage")? {

@@ -25,6 +25,9 @@ use ooda_core::{Forecast, MetricClass, Saturation};
 use crate::config::{Direction, ForecastConfig, ForecastHorizon};
 use crate::score::Level;
 
+mod rush;
+use rush::{Rush, Rushing};
+
 const MS_PER_HOUR: i64 = 3_600_000;
 const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
 /// z of a two-sided 90 % interval.
@@ -181,6 +184,10 @@ pub struct Forecaster {
     /// Buckets closed since the last fit.
     since_fit: u32,
     firing: bool,
+    /// The last minutes, for a limit reached in minutes (a leak the daily fit would see a day
+    /// too late), and what they said at the last [`Self::level`].
+    rush: Rush,
+    rushing: Option<Rushing>,
 }
 
 impl Forecaster {
@@ -207,6 +214,8 @@ impl Forecaster {
             outlook: Outlook::Unavailable("no samples yet".into()),
             since_fit: 0,
             firing: false,
+            rush: Rush::default(),
+            rushing: None,
         }
     }
 
@@ -215,7 +224,9 @@ impl Forecaster {
     }
 
     pub fn state_bytes(&self) -> usize {
-        std::mem::size_of::<Self>() + self.means.capacity() * std::mem::size_of::<f32>()
+        std::mem::size_of::<Self>()
+            + self.means.capacity() * std::mem::size_of::<f32>()
+            + self.rush.state_bytes()
     }
 
     /// Learns one sample. Samples not after the previous one, or not finite, are ignored.
@@ -224,6 +235,7 @@ impl Forecaster {
             return;
         }
         self.last_ms = time_ms;
+        self.rush.observe(time_ms, value);
         let index = time_ms.div_euclid(self.bucket_ms);
         match self.open {
             Some((i, sum, count)) if i == index => self.open = Some((i, sum + value, count + 1)),
@@ -511,6 +523,24 @@ impl Forecaster {
     /// The current forecast as reported with alerts.
     pub fn forecast(&self) -> Forecast {
         let limit = Some(self.limit.value);
+        if let Some(r) = &self.rushing {
+            let at = ooda_core::clock::from_millis(r.at_ms);
+            return Forecast {
+                limit,
+                saturation: Some(Saturation {
+                    at,
+                    earliest: at,
+                    latest: at,
+                    rate_per_hour: r.rate_per_hour,
+                }),
+                note: format!(
+                    "reaches {} at {}; {}",
+                    self.limit.value,
+                    at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    r.note
+                ),
+            };
+        }
         match &self.outlook {
             Outlook::Unavailable(reason) | Outlook::Clear(reason) => Forecast {
                 limit,
@@ -547,6 +577,9 @@ impl Forecaster {
 
     /// The predicted saturation time, if any.
     pub fn saturation_ms(&self) -> Option<(i64, i64, i64)> {
+        if let Some(r) = &self.rushing {
+            return Some((r.at_ms, r.at_ms, r.at_ms));
+        }
         match self.outlook {
             Outlook::Saturates {
                 at_ms,
@@ -561,8 +594,20 @@ impl Forecaster {
     /// Whether the forecast alert fires at `now_ms`, and how loud: critical within the critical
     /// horizon, warning within the warning one; once firing it holds until the predicted time
     /// recedes past 1.25 × the warning horizon (or no saturation is predicted).
+    ///
+    /// A limit rushed at within the hour (the fast path, `forecast/rush.rs`) fires first, whatever the daily fit
+    /// says: critical within 15 minutes, else warning.
     pub fn level(&mut self, now_ms: i64, horizon: ForecastHorizon) -> Level {
         let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        self.rushing = self.rush.check(now_ms, self.limit);
+        if let Some(r) = &self.rushing {
+            self.firing = true;
+            return if r.at_ms.saturating_sub(now_ms) <= rush::CRITICAL_MS {
+                Level::Critical
+            } else {
+                Level::Warning
+            };
+        }
         let Some((at_ms, _, _)) = self.saturation_ms() else {
             self.firing = false;
             return Level::Ok;

@@ -248,10 +248,14 @@ fn combined_severity(members: &[Anomaly]) -> Severity {
 }
 
 fn refresh(alert: &mut Alert, now_ms: i64, classes: &BTreeMap<String, MetricClass>) {
+    // The headline is the most severe member, then the strongest, then the newest: a critical
+    // disk fault that joins a host's open warning about memory leads the alert, whatever its σ,
+    // and of two faults at a static limit the one that just arrived is the news.
     alert.members.sort_by(|a, b| {
-        b.score
-            .abs()
-            .total_cmp(&a.score.abs())
+        b.severity
+            .cmp(&a.severity)
+            .then(b.score.abs().total_cmp(&a.score.abs()))
+            .then(b.time.cmp(&a.time))
             .then(a.series.cmp(&b.series))
     });
     alert.severity = combined_severity(&alert.members);
@@ -361,6 +365,41 @@ mod tests {
             explanation: format!("{metric} deviates"),
             forecast: None,
         }
+    }
+
+    #[test]
+    fn a_more_severe_newcomer_takes_the_headline_whatever_its_sigma() {
+        let config = MonitorConfig::default();
+        let mut fusion = Fusion::new(&config);
+        let dedup = MemoryDedup::new();
+        let mut memory = anomaly(
+            "web-1",
+            "memory_used_pct",
+            Severity::Warning,
+            AlertKind::Baseline,
+        );
+        memory.score = 9.0;
+        memory.explanation = "memory 8 %".into();
+        fusion.ingest(0, vec![memory], &dedup).unwrap();
+        let mut disk = anomaly(
+            "web-1",
+            "disk_free_pct",
+            Severity::Critical,
+            AlertKind::Baseline,
+        );
+        disk.score = -4.5;
+        disk.explanation = "disk 97 % full".into();
+        let events = fusion.ingest(30_000, vec![disk], &dedup).unwrap();
+        let [FusionEvent::Updated(alert)] = events.as_slice() else {
+            panic!("expected one update, got {events:?}");
+        };
+        assert_eq!(alert.members[0].series.metric, "disk_free_pct");
+        assert!(
+            alert.summary.contains("disk 97 % full"),
+            "{}",
+            alert.summary
+        );
+        assert_eq!(alert.severity, Severity::Critical);
     }
 
     #[test]

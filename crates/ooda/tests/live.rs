@@ -9,102 +9,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{post_json, wait_until, Agent, BIN};
+use common::{json_lines, post_json, wait_until, Agent, LoopFs};
 
 /// How long a step of the live scenarios may take before the test says it hangs.
 const LIMIT: Duration = Duration::from_secs(180);
 use ooda_connect::testkit::{self, Server};
-
-/// A small ext4 filesystem on a loop device, unmounted on drop.
-struct LoopFs {
-    mount: PathBuf,
-}
-
-impl LoopFs {
-    fn new(dir: &Path, megabytes: u64) -> LoopFs {
-        let image = dir.join("fs.img");
-        let mount = dir.join("mnt");
-        std::fs::create_dir_all(&mount).unwrap();
-        let file = std::fs::File::create(&image).unwrap();
-        file.set_len(megabytes * 1024 * 1024).unwrap();
-        run("mkfs.ext4", &["-q", "-F", image.to_str().unwrap()]);
-        run(
-            "mount",
-            &[
-                "-o",
-                "loop",
-                image.to_str().unwrap(),
-                mount.to_str().unwrap(),
-            ],
-        );
-        LoopFs { mount }
-    }
-
-    /// Fills the filesystem to about `percent` % used (of what df reports as the total).
-    fn fill_to(&self, percent: f64) {
-        let stat = rustix::fs::statvfs(&self.mount).unwrap();
-        let total = stat.f_blocks * stat.f_frsize;
-        let avail = stat.f_bavail * stat.f_frsize;
-        let used = total - avail;
-        let want = (total as f64 * percent / 100.0) as u64;
-        let extra = want.saturating_sub(used);
-        std::fs::write(self.mount.join("ballast"), vec![0u8; extra as usize]).unwrap();
-        // Only this filesystem: a global sync can take seconds on a busy machine.
-        run("sync", &["-f", self.mount.to_str().unwrap()]);
-    }
-
-    fn free(&self) {
-        let _ = std::fs::remove_file(self.mount.join("ballast"));
-        run("sync", &["-f", self.mount.to_str().unwrap()]);
-    }
-}
-
-impl Drop for LoopFs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.mount).status();
-    }
-}
-
-fn run(program: &str, args: &[&str]) {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?} failed (this test needs root for a loop mount): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn json_lines(args: &[&str], data: &Path) -> Vec<serde_json::Value> {
-    let out = Command::new(BIN)
-        .args(args)
-        .arg("--data-dir")
-        .arg(data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let text = text.trim();
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(serde_json::Value::Array(items)) => items,
-        Ok(one) => vec![one],
-        // JSON lines.
-        Err(_) => text
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect(),
-    }
-}
 
 /// Alerts about our loop filesystem.
 fn disk_alerts(data: &Path, mount: &Path, all: bool) -> Vec<serde_json::Value> {
@@ -471,5 +383,93 @@ fn a_broken_llm_reasoner_falls_back_to_the_builtin_one_in_the_running_agent() {
         metrics.contains("ooda_reasoner_fallbacks_total 1"),
         "{metrics}"
     );
+    drop(agent);
+}
+
+/// ooda → Alertmanager → ooda: with push and the webhook both configured as documented, ooda's
+/// own alerts come back through Alertmanager's webhook and must not be taken in again (they
+/// carry `ooda_fingerprint`), however long it runs: one alert per fault, one incident. The run
+/// lasts `OODA_AM_ROUNDTRIP_SECS` (default 90 s; the issue's 10 minutes with 600).
+#[test]
+fn oodas_own_alerts_round_trip_through_alertmanager_without_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let fs = LoopFs::new(dir.path(), 64);
+    let port = testkit::free_port();
+    let ooda_url = format!("http://127.0.0.1:{port}");
+    let am = testkit::alertmanager(Some(&format!("{ooda_url}/api/v1/alerts/alertmanager")));
+    let config = dir.path().join("ooda.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"version = 1
+logs = []
+[[sources]]
+kind = "host"
+name = "host"
+interval = "1s"
+[alertmanager]
+name = "am"
+url = "{}"
+"#,
+            am.url()
+        ),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let agent = Agent::start_listening(
+        &data,
+        &format!("127.0.0.1:{port}"),
+        &["--config", config.to_str().unwrap()],
+    );
+    agent.wait_for("the host source's first rounds", |s| {
+        s["sources"][0]["samples_last_round"].as_u64().unwrap_or(0) > 0
+    });
+    std::thread::sleep(Duration::from_secs(20));
+    fs.fill_to(97.0);
+    let mine = wait_until("the disk alert", LIMIT, || {
+        let alerts = disk_alerts(&data, &fs.mount, false);
+        (!alerts.is_empty()).then_some(alerts)
+    });
+    let fingerprint = mine[0]["fingerprint"].as_str().unwrap().to_owned();
+    // Alertmanager has it, and has sent it back to ooda's webhook.
+    let pushed = wait_until("ooda's alert in alertmanager", LIMIT, || {
+        let body = reqwest::blocking::get(format!("{}/api/v2/alerts", am.url()))
+            .ok()?
+            .text()
+            .ok()?;
+        let alerts: Vec<serde_json::Value> = serde_json::from_str(&body).ok()?;
+        alerts
+            .into_iter()
+            .find(|a| a["labels"]["ooda_fingerprint"] == fingerprint.as_str())
+    });
+    assert!(
+        pushed["annotations"]["incident_url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with(&ooda_url)),
+        "pushed alerts link to their incident: {pushed:#}"
+    );
+    let secs: u64 = std::env::var("OODA_AM_ROUNDTRIP_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(90);
+    std::thread::sleep(Duration::from_secs(secs));
+    let all = json_lines(&["alerts", "list", "--all", "--json"], &data);
+    let echoes: Vec<_> = all
+        .iter()
+        .filter(|a| a["labels"].get("ooda_fingerprint").is_some())
+        .collect();
+    assert!(echoes.is_empty(), "echoes taken in: {echoes:#?}");
+    let mut seen = std::collections::BTreeSet::new();
+    for a in &all {
+        assert!(
+            seen.insert(a["fingerprint"].as_str().unwrap_or_default().to_owned()),
+            "one alert per fingerprint: {all:#?}"
+        );
+    }
+    assert_eq!(disk_alerts(&data, &fs.mount, true).len(), 1, "{all:#?}");
+    // The link answers with the incident.
+    let id = mine[0]["id"].as_str().unwrap();
+    let (code, body) = agent.get(&format!("/api/v1/alerts/{id}/incident"));
+    assert_eq!(code, 200, "{body}");
     drop(agent);
 }

@@ -277,6 +277,27 @@ pub fn postable(alert: &Alert, generator_url: Option<&str>) -> PostableAlert {
     if !details.is_empty() {
         annotations.insert("description".into(), details.join("\n"));
     }
+    // What the on-call reads first in Alertmanager's receivers: the log lines behind the alert
+    // and where ooda's incident for it is (the agent answers that link once one exists).
+    let logs: Vec<String> = alert
+        .enrichment
+        .iter()
+        .take(5)
+        .map(|l| format!("{}× {} ({})", l.count, l.template, l.source))
+        .collect();
+    if !logs.is_empty() {
+        annotations.insert("log_templates".into(), logs.join("\n"));
+    }
+    if let Some(base) = generator_url {
+        annotations.insert(
+            "incident_url".into(),
+            format!(
+                "{}/api/v1/alerts/{}/incident",
+                base.trim_end_matches('/'),
+                alert.id
+            ),
+        );
+    }
     PostableAlert {
         labels: labels_of(alert),
         annotations,

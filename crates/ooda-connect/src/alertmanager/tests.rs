@@ -110,9 +110,21 @@ fn ooda_alert(host: &str, state: AlertState) -> Alert {
 
 #[test]
 fn pushed_alerts_carry_identity_and_end_only_when_resolved() {
-    let firing = parse::postable(
-        &ooda_alert("web-1", AlertState::Firing),
-        Some("http://ooda/"),
+    let mut alert = ooda_alert("web-1", AlertState::Firing);
+    alert.enrichment.push(ooda_core::alert::EnrichmentLine {
+        source: "app".into(),
+        template: "write <path>: No space left on device".into(),
+        count: 50,
+        example: "write /data/chunk-7: No space left on device".into(),
+    });
+    let firing = parse::postable(&alert, Some("http://ooda/"));
+    assert_eq!(
+        firing.annotations["log_templates"],
+        "50× write <path>: No space left on device (app)"
+    );
+    assert_eq!(
+        firing.annotations["incident_url"],
+        format!("http://ooda/api/v1/alerts/{}/incident", alert.id)
     );
     assert_eq!(firing.labels["alertname"], "ooda_baseline");
     assert_eq!(firing.labels["host"], "web-1");
@@ -124,6 +136,10 @@ fn pushed_alerts_carry_identity_and_end_only_when_resolved() {
     let json = serde_json::to_value(&firing).expect("json");
     assert!(json.get("startsAt").is_some() && json.get("generatorURL").is_some());
     let resolved = parse::postable(&ooda_alert("web-1", AlertState::Resolved), None);
+    assert!(
+        !resolved.annotations.contains_key("incident_url"),
+        "no agent URL known"
+    );
     assert_eq!(
         resolved.ends_at.as_deref(),
         Some("2026-11-26T08:05:00.000Z")

@@ -21,6 +21,8 @@ pub enum ApiError {
     BadRequest(String),
     #[error("not available: {0}")]
     Unavailable(&'static str),
+    #[error("not found: {0}")]
+    NotFound(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -31,6 +33,7 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "api request failed");
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -52,6 +55,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
             "/alerts/alertmanager",
             axum::routing::post(alertmanager_webhook),
         )
+        .route("/alerts/:id/incident", get(alert_incident))
         .layer(middleware::from_fn_with_state(state, require_token))
 }
 
@@ -69,6 +73,30 @@ async fn alertmanager_webhook(
         Ok(accepted) => Ok(Json(serde_json::json!({ "accepted": accepted }))),
         Err(reason) => Err(ApiError::BadRequest(reason)),
     }
+}
+
+/// The incident an alert belongs to (the link ooda puts on the alerts it pushes to
+/// Alertmanager): the incident record as stored, with its state, title, cause and timeline.
+async fn alert_incident(
+    State(state): State<Arc<AppState>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let alert: ooda_core::AlertId = id
+        .parse()
+        .map_err(|_| ApiError::BadRequest(format!("alert id {id:?}: expected a UUID")))?;
+    let read = |key: String| {
+        state
+            .store
+            .kv_get(&key)
+            .map_err(|e| ApiError::Internal(format!("{key}: {e}")))
+    };
+    let incident = read(format!("incident/alert/{alert}"))?
+        .ok_or_else(|| ApiError::NotFound(format!("no incident has alert {alert} (yet)")))?;
+    let record = read(format!("incident/{}", incident.trim()))?
+        .ok_or_else(|| ApiError::NotFound(format!("incident {incident}")))?;
+    serde_json::from_str(&record)
+        .map(Json)
+        .map_err(|e| ApiError::Internal(format!("incident {incident}: {e}")))
 }
 
 async fn require_token(

@@ -139,3 +139,27 @@ async fn alertmanager_webhook_routes_through_the_installed_intake() {
     assert!(body.contains("line 1 column 1"), "{body}");
     assert_eq!(seen.lock().unwrap().len(), 1, "the bad body was not routed");
 }
+
+#[tokio::test]
+async fn an_alerts_incident_link_answers_once_the_incident_exists() {
+    let s = state(None);
+    let alert = "00000000-0000-0000-0000-000000000007";
+    let path = format!("/api/v1/alerts/{alert}/incident");
+    let (code, body) = get(s.clone(), &path, None).await;
+    assert_eq!(code, StatusCode::NOT_FOUND, "{body}");
+    assert!(body.contains("no incident has alert"), "{body}");
+    s.store
+        .kv_put(&format!("incident/alert/{alert}"), "inc-1")
+        .unwrap();
+    s.store
+        .kv_put(
+            "incident/inc-1",
+            r#"{"id":"inc-1","state":"investigating"}"#,
+        )
+        .unwrap();
+    let (code, body) = get(s.clone(), &path, None).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert!(body.contains("investigating"), "{body}");
+    let (code, body) = get(s, "/api/v1/alerts/not-a-uuid/incident", None).await;
+    assert_eq!(code, StatusCode::BAD_REQUEST, "{body}");
+}

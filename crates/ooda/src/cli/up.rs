@@ -100,10 +100,21 @@ async fn agent(args: UpArgs, global: &GlobalArgs, config: Config) -> anyhow::Res
     let live = Arc::new(LiveView::default());
     let logs = crate::respond::log_sources(&config)?;
     let alertmanager = match &config.alertmanager {
-        Some(am) => Some(
-            ooda_connect::alertmanager::AlertmanagerClient::new(am.clone())
-                .with_context(|| format!("alertmanager {}", am.name))?,
-        ),
+        Some(am) => {
+            let mut am = am.clone();
+            // Pushed alerts link back to this agent (their incident) unless the operator set
+            // where the console is; a port not yet chosen (:0) or a wildcard address has no
+            // link a receiver could follow.
+            let listen = args.listen.unwrap_or(config.server.listen.0);
+            if am.generator_url.is_none() && listen.port() != 0 && !listen.ip().is_unspecified() {
+                am.generator_url =
+                    ooda_core::value::HttpUrl::parse(&format!("http://{listen}")).ok();
+            }
+            Some(
+                ooda_connect::alertmanager::AlertmanagerClient::new(am.clone())
+                    .with_context(|| format!("alertmanager {}", am.name))?,
+            )
+        }
         None => None,
     };
     let (monitor_stop, monitor_stop_rx) = watch::channel(false);

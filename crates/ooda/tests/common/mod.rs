@@ -2,7 +2,7 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -129,4 +129,91 @@ pub fn post_json(url: &str, body: &serde_json::Value) -> (u16, String) {
         .send()
         .expect("request");
     (resp.status().as_u16(), resp.text().unwrap_or_default())
+}
+
+/// A small ext4 filesystem on a loop device, unmounted on drop.
+pub struct LoopFs {
+    pub mount: PathBuf,
+}
+
+impl LoopFs {
+    pub fn new(dir: &Path, megabytes: u64) -> LoopFs {
+        let image = dir.join("fs.img");
+        let mount = dir.join("mnt");
+        std::fs::create_dir_all(&mount).unwrap();
+        let file = std::fs::File::create(&image).unwrap();
+        file.set_len(megabytes * 1024 * 1024).unwrap();
+        run("mkfs.ext4", &["-q", "-F", image.to_str().unwrap()]);
+        run(
+            "mount",
+            &[
+                "-o",
+                "loop",
+                image.to_str().unwrap(),
+                mount.to_str().unwrap(),
+            ],
+        );
+        LoopFs { mount }
+    }
+
+    /// Fills the filesystem to about `percent` % used (of what df reports as the total).
+    pub fn fill_to(&self, percent: f64) {
+        let stat = rustix::fs::statvfs(&self.mount).unwrap();
+        let total = stat.f_blocks * stat.f_frsize;
+        let avail = stat.f_bavail * stat.f_frsize;
+        let used = total - avail;
+        let want = (total as f64 * percent / 100.0) as u64;
+        let extra = want.saturating_sub(used);
+        std::fs::write(self.mount.join("ballast"), vec![0u8; extra as usize]).unwrap();
+        // Only this filesystem: a global sync can take seconds on a busy machine.
+        run("sync", &["-f", self.mount.to_str().unwrap()]);
+    }
+
+    pub fn free(&self) {
+        let _ = std::fs::remove_file(self.mount.join("ballast"));
+        run("sync", &["-f", self.mount.to_str().unwrap()]);
+    }
+}
+
+impl Drop for LoopFs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.mount).status();
+    }
+}
+
+pub fn run(program: &str, args: &[&str]) {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed (this test needs root for a loop mount): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+pub fn json_lines(args: &[&str], data: &Path) -> Vec<serde_json::Value> {
+    let out = Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let text = text.trim();
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Array(items)) => items,
+        Ok(one) => vec![one],
+        // JSON lines.
+        Err(_) => text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect(),
+    }
 }
