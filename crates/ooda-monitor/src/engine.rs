@@ -219,7 +219,10 @@ impl HostMonitor {
 
         if let (Some(relations), true) = (self.relations.as_mut(), complete) {
             for (i, s) in self.series.iter().enumerate() {
-                self.floors[i] = s.baseline().resolution_floor(&self.config.baseline);
+                self.floors[i] = s
+                    .baseline()
+                    .resolution_floor(&self.config.baseline)
+                    .max(self.contexts[i].scale_floor);
             }
             let corr = &self.config.correlation;
             let contexts = &self.contexts;
@@ -341,6 +344,17 @@ impl HostMonitor {
         let n = self.names.len();
         self.relations = (config.correlation.enabled && n >= 2).then(|| Relations::new(n));
         n - 1
+    }
+
+    /// Whether series `i` has an hour-of-day profile at `time_ms`: past its cold start (before,
+    /// the profile is not used to alert) and with two hours of history at this hour of day.
+    fn has_hour_profile(&self, i: usize, time_ms: i64) -> bool {
+        let baseline = self.series[i].baseline();
+        let context = &self.contexts[i];
+        let old_enough = baseline
+            .first_ms()
+            .is_some_and(|first| time_ms.saturating_sub(first) >= context.cold_start_ms);
+        old_enough && baseline.hour_of_day_hours(time_ms, &context.params) >= 2.0
     }
 
     /// The capacity forecast of one series now: its predicted saturation, or why there is none.
@@ -484,12 +498,9 @@ impl HostMonitor {
                         "{name} = {} against {} expected {}: {:+.1}σ{}",
                         short(m.value),
                         short(m.expected),
-                        // Only a series with an hour-of-day profile knows what an hour is like.
-                        if self.series[m.series]
-                            .baseline()
-                            .hour_of_day_hours(time_ms, &self.contexts[m.series].params)
-                            >= 2.0
-                        {
+                        // Only a series with an hour-of-day profile knows what an hour is like:
+                        // past its cold start, and with hours of history at this hour of day.
+                        if self.has_hour_profile(m.series, time_ms) {
                             "at this hour"
                         } else {
                             "from its recent level"
@@ -737,5 +748,30 @@ mod tests {
         for bytes in host.series_bytes() {
             assert!(bytes <= 4096, "{bytes}");
         }
+    }
+
+    /// "Expected at this hour" only from a series that has an hour-of-day profile: after
+    /// minutes of data the expectation is the recent level, and says so.
+    #[test]
+    fn no_hour_of_day_expectation_before_a_profile_exists() {
+        let config = MonitorConfig::default();
+        let step = 10_000;
+        let explain = |history: i64| {
+            let mut host = HostMonitor::new("h", vec!["queue_length".into()], &config);
+            for i in 0..history {
+                host.observe_row(i * step, &[Some(10.0 + ((i * 7) % 5) as f64)]);
+            }
+            let t = history * step;
+            let v = host.observe_row(t, &[Some(500.0)]);
+            assert!(v.level > Level::Ok, "history {history}: {v:?}");
+            host.anomalies(t, &v)[0].explanation.clone()
+        };
+        // Twenty minutes of data (the cold-start level-shift window is full).
+        let young = explain(120);
+        assert!(young.contains("from its recent level"), "{young}");
+        assert!(!young.contains("at this hour"), "{young}");
+        // Three days of data: the hour has a profile of its own.
+        let old = explain(3 * 8640);
+        assert!(old.contains("at this hour"), "{old}");
     }
 }
