@@ -70,6 +70,34 @@ fn bench_baseline(c: &mut Criterion) {
         },
     );
 
+    // Reference in the same run: a plain running mean/variance and z per series (Welford, f64),
+    // the least any detector does per sample. On a loaded machine the ratio to it says more
+    // than the absolute rate.
+    group.bench_function(
+        BenchmarkId::new("reference_welford", "100 series × 1000"),
+        |b| {
+            let mut stats: Vec<(f64, f64, f64)> = vec![(0.0, 0.0, 0.0); series];
+            b.iter(|| {
+                let mut acc = 0.0;
+                for &v in data.iter() {
+                    for (n, mean, m2) in stats.iter_mut() {
+                        if *n > 1.0 {
+                            let sd = (*m2 / (*n - 1.0)).sqrt();
+                            if sd > 0.0 {
+                                acc += (v - *mean) / sd;
+                            }
+                        }
+                        *n += 1.0;
+                        let d = v - *mean;
+                        *mean += d / *n;
+                        *m2 += d * (v - *mean);
+                    }
+                }
+                black_box(acc)
+            });
+        },
+    );
+
     // The whole per-series detector (baseline, direction, thresholds, calendar check).
     let mut warm_config = config.clone();
     warm_config.cold_start.duration = std::time::Duration::ZERO;

@@ -268,12 +268,15 @@ impl Baseline {
     }
 
     /// How many hours of history the hour-of-day bucket of `time_ms` has (its own samples over
-    /// the series' rate): 0 before any sample at that hour of day.
+    /// the series' rate): 0 before any sample at that hour of day, and never more than the
+    /// series' age (the rate is taken as one sample per 5 minutes for the first hour, so a
+    /// 10 s series would otherwise count 20 minutes of samples as 10 hours).
     pub fn hour_of_day_hours(&self, time_ms: i64, params: &BaselineParams) -> f64 {
         let (_, day_slot) = Self::slots(time_ms);
         let b = &self.day[day_slot];
         let w = f64::from(b.weight * b.decay(self.minute(time_ms), params));
-        w / (12.0 * f64::from(self.samples_per_five_minutes()))
+        let age_hours = time_ms.saturating_sub(self.first_ms).max(0) as f64 / MS_PER_HOUR as f64;
+        (w / (12.0 * f64::from(self.samples_per_five_minutes()))).min(age_hours)
     }
 
     fn slots(time_ms: i64) -> (usize, usize) {

@@ -320,6 +320,15 @@ pub struct ScoringConfig {
     pub tail_quantile: f64,
     /// Step of the quantile tracker, in z units per exceedance.
     pub tail_step: f64,
+    /// A series may make its host abnormal on its own (a broken relation, or a spike past
+    /// `alone_ratio`) only while it has done so fewer than this many times, decayed with
+    /// `solo_half_life`: a series that keeps crying wolf alone (a sparse counter whose every
+    /// burst is hundreds of σ, a relation that breaks daily) then needs company like any other.
+    /// 0 = no limit.
+    pub solo_budget: f64,
+    /// How fast a series' lone alerts are forgotten.
+    #[serde(with = "duration_text")]
+    pub solo_half_life: Duration,
     /// Weight of the newest sample in each series' EWMA of z (an EWMA control chart, scaled
     /// to unit variance): catches sustained small shifts that no single sample shows. 0 = off.
     pub ewma_alpha: f64,
@@ -337,6 +346,8 @@ impl Default for ScoringConfig {
             keep_firing_for: Duration::from_secs(600),
             tail_quantile: 0.995,
             tail_step: 0.05,
+            solo_budget: 2.0,
+            solo_half_life: Duration::from_secs(2 * 86_400),
             ewma_alpha: 0.0,
         }
     }

@@ -80,6 +80,9 @@ pub struct HostMonitor {
     horizons: Vec<ForecastHorizon>,
     /// Scratch for the relations' breaks of one row (reused: no allocation per row).
     breaks: Vec<crate::correlation::Break>,
+    /// Per series: how often it made the host abnormal on its own (decayed), and when last.
+    solo: Vec<(f64, i64)>,
+    solo_half_life_ms: f64,
 }
 
 impl HostMonitor {
@@ -123,6 +126,8 @@ impl HostMonitor {
             forecasters,
             horizons,
             breaks: Vec::new(),
+            solo: vec![(0.0, 0); n],
+            solo_half_life_ms: config.scoring.solo_half_life.as_millis().max(1) as f64,
             host: host.into(),
             relations: (config.correlation.enabled && n >= 2).then(|| Relations::new(n)),
             names,
@@ -219,7 +224,10 @@ impl HostMonitor {
 
         if let (Some(relations), true) = (self.relations.as_mut(), complete) {
             for (i, s) in self.series.iter().enumerate() {
-                self.floors[i] = s.baseline().resolution_floor(&self.config.baseline);
+                self.floors[i] = s
+                    .baseline()
+                    .resolution_floor(&self.config.baseline)
+                    .max(self.contexts[i].scale_floor);
             }
             let corr = &self.config.correlation;
             let contexts = &self.contexts;
@@ -264,7 +272,7 @@ impl HostMonitor {
 
         members.sort_by(|a, b| b.ratio.total_cmp(&a.ratio).then(a.series.cmp(&b.series)));
         let was_abnormal = self.abnormal;
-        let mut verdict = self.combine(members);
+        let mut verdict = self.combine(time_ms, members);
         if verdict.level > Level::Ok {
             self.last_deviating_ms = time_ms;
         } else if was_abnormal
@@ -338,9 +346,21 @@ impl HostMonitor {
         self.row_values.push(0.0);
         self.floors.push(0.0);
         self.last_z.push(0.0);
+        self.solo.push((0.0, 0));
         let n = self.names.len();
         self.relations = (config.correlation.enabled && n >= 2).then(|| Relations::new(n));
         n - 1
+    }
+
+    /// Whether series `i` has an hour-of-day profile at `time_ms`: past its cold start (before,
+    /// the profile is not used to alert) and with two hours of history at this hour of day.
+    fn has_hour_profile(&self, i: usize, time_ms: i64) -> bool {
+        let baseline = self.series[i].baseline();
+        let context = &self.contexts[i];
+        let old_enough = baseline
+            .first_ms()
+            .is_some_and(|first| time_ms.saturating_sub(first) >= context.cold_start_ms);
+        old_enough && baseline.hour_of_day_hours(time_ms, &context.params) >= 2.0
     }
 
     /// The capacity forecast of one series now: its predicted saturation, or why there is none.
@@ -373,13 +393,23 @@ impl HostMonitor {
     /// stays so while the series that made it abnormal (the episode's members) keep enough
     /// evidence above `hold_fraction` of their warning thresholds; other series brushing that
     /// fraction do not extend an episode, or a host with many noisy series would never recover.
-    fn combine(&mut self, mut members: Vec<Member>) -> RowVerdict {
+    fn combine(&mut self, time_ms: i64, mut members: Vec<Member>) -> RowVerdict {
         let scoring = &self.config.scoring;
         let needed = needed_series(scoring, self.series.len());
         let classes = &self.classes;
+        let (solo, solo_half_life) = (&self.solo, self.solo_half_life_ms);
+        // A series that has alerted alone too often lately has lost the right to.
+        let trusted_alone = |series: usize| {
+            let (count, last) = solo[series];
+            let age = time_ms.saturating_sub(last).max(0) as f64;
+            scoring.solo_budget <= 0.0
+                || count * (-age / solo_half_life).exp2() < scoring.solo_budget
+        };
         let votes = |m: &Member| match m.kind {
             AlertKind::Threshold => needed,
+            AlertKind::Correlation if !trusted_alone(m.series) => 1,
             AlertKind::Correlation => scoring.correlation_counts_as,
+            _ if !trusted_alone(m.series) => 1,
             // A series of unknown meaning needs twice the evidence to count alone (on ASD
             // lone moderate spikes are mostly unlabelled noise), but a 10× spike still does.
             _ if m.ratio
@@ -417,6 +447,20 @@ impl HostMonitor {
         } else {
             Level::Ok
         };
+        // A new episode that one series opened on its own (the others deviating would not have
+        // been enough) is that series' lone alert: counted against its budget.
+        let deviating = members.iter().filter(|m| m.level > Level::Ok).count();
+        let opener = (level > Level::Ok
+            && !self.abnormal
+            && deviating < needed
+            && scoring.solo_budget > 0.0)
+            .then(|| {
+                members
+                    .iter()
+                    .find(|m| m.level > Level::Ok && votes(m) > 1)
+                    .map(|m| m.series)
+            })
+            .flatten();
         let mut held = false;
         if level == Level::Ok && self.abnormal {
             let episode = &self.episode;
@@ -442,6 +486,11 @@ impl HostMonitor {
                     self.episode.push(m.series);
                 }
             }
+        }
+        if let Some(series) = opener {
+            let (count, last) = self.solo[series];
+            let age = time_ms.saturating_sub(last).max(0) as f64;
+            self.solo[series] = (count * (-age / solo_half_life).exp2() + 1.0, time_ms);
         }
         self.abnormal = level > Level::Ok;
         RowVerdict {
@@ -484,12 +533,9 @@ impl HostMonitor {
                         "{name} = {} against {} expected {}: {:+.1}σ{}",
                         short(m.value),
                         short(m.expected),
-                        // Only a series with an hour-of-day profile knows what an hour is like.
-                        if self.series[m.series]
-                            .baseline()
-                            .hour_of_day_hours(time_ms, &self.contexts[m.series].params)
-                            >= 2.0
-                        {
+                        // Only a series with an hour-of-day profile knows what an hour is like:
+                        // past its cold start, and with hours of history at this hour of day.
+                        if self.has_hour_profile(m.series, time_ms) {
                             "at this hour"
                         } else {
                             "from its recent level"
@@ -737,5 +783,68 @@ mod tests {
         for bytes in host.series_bytes() {
             assert!(bytes <= 4096, "{bytes}");
         }
+    }
+
+    /// "Expected at this hour" only from a series that has an hour-of-day profile: after
+    /// minutes of data the expectation is the recent level, and says so.
+    #[test]
+    fn no_hour_of_day_expectation_before_a_profile_exists() {
+        let config = MonitorConfig::default();
+        let step = 10_000;
+        let explain = |history: i64| {
+            let mut host = HostMonitor::new("h", vec!["queue_length".into()], &config);
+            for i in 0..history {
+                host.observe_row(i * step, &[Some(10.0 + ((i * 7) % 5) as f64)]);
+            }
+            let t = history * step;
+            let v = host.observe_row(t, &[Some(500.0)]);
+            assert!(v.level > Level::Ok, "history {history}: {v:?}");
+            host.anomalies(t, &v)[0].explanation.clone()
+        };
+        // Twenty minutes of data (the cold-start level-shift window is full).
+        let young = explain(120);
+        assert!(young.contains("from its recent level"), "{young}");
+        assert!(!young.contains("at this hour"), "{young}");
+        // Three days of data: the hour has a profile of its own.
+        let old = explain(3 * 8640);
+        assert!(old.contains("at this hour"), "{old}");
+    }
+
+    /// A series that keeps alerting alone loses its lone vote: its first bursts page, the
+    /// tenth of the day needs company; a day without one gives it back.
+    #[test]
+    fn a_series_that_cries_wolf_alone_needs_company() {
+        let config = quiet_config();
+        let names: Vec<String> = (0..6).map(|i| format!("m{i}")).collect();
+        let mut host = HostMonitor::new("h", names, &config);
+        let noise = |i: i64, j: i64| ((i * 31 + j * 17) % 9) as f64;
+        let mut t = 0;
+        let mut row = |host: &mut HostMonitor, burst: bool| {
+            let i = t / FIVE_MIN;
+            let values: Vec<Option<f64>> = (0..6)
+                .map(|j| Some(50.0 + noise(i, j) + if burst && j == 0 { 900.0 } else { 0.0 }))
+                .collect();
+            let v = host.observe_row(t, &values);
+            t += FIVE_MIN;
+            v.level > Level::Ok
+        };
+        for _ in 0..3000 {
+            row(&mut host, false);
+        }
+        // A burst on m0 every two hours, nothing else moving.
+        let mut paged = Vec::new();
+        for _ in 0..10 {
+            paged.push(row(&mut host, true));
+            for _ in 0..23 {
+                row(&mut host, false);
+            }
+        }
+        assert!(paged[0] && paged[1], "{paged:?}");
+        assert!(paged[4..].iter().all(|p| !p), "{paged:?}");
+        // Four quiet days later it is believed alone again.
+        for _ in 0..(4 * 288) {
+            row(&mut host, false);
+        }
+        assert!(row(&mut host, true));
     }
 }

@@ -31,12 +31,26 @@ pub struct SeriesContext {
     pub freeze_while_abnormal: bool,
     /// The metric's domain (a percentage: 0–100); expectations are clamped into it.
     pub domain: (f64, f64),
+    /// σ never drops below this, in the series' units: a bounded metric's scale (a share of its
+    /// domain), so a 0.02-point move of a percentage is never tens of σ however quiet the
+    /// percentage has been. 0 for unbounded series (their floors come from their own history).
+    pub scale_floor: f64,
 }
+
+/// The share of a bounded metric's domain that is always within noise (0.05 points of a
+/// percentage): below what any dashboard shows or any person would act on.
+const DOMAIN_FLOOR_FRACTION: f64 = 5e-4;
 
 /// What a series' name says about its unit, for limits written in one unit.
 fn percent_named(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     n.contains("percent") || n.contains("pct") || n.ends_with("_util") || n.contains("_util_")
+}
+
+/// A ratio in 0–1 by the Prometheus naming convention (`node_memory_used_ratio`).
+fn ratio_named(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.ends_with("_ratio") || n.contains("_ratio{")
 }
 
 /// The factor from a latency series' unit to seconds, if its name says its unit.
@@ -74,6 +88,7 @@ impl SeriesContext {
             },
             freeze_while_abnormal: config.baseline.freeze_while_abnormal,
             domain: (f64::NEG_INFINITY, f64::INFINITY),
+            scale_floor: 0.0,
         }
     }
 
@@ -97,6 +112,12 @@ impl SeriesContext {
         };
         if percent {
             context.domain = (0.0, 100.0);
+        } else if ratio_named(name) {
+            context.domain = (0.0, 1.0);
+        }
+        let width = context.domain.1 - context.domain.0;
+        if width.is_finite() {
+            context.scale_floor = DOMAIN_FLOOR_FRACTION * width;
         }
         context
     }
@@ -207,6 +228,14 @@ impl SeriesDetector {
             // level added up past zero, say): nothing outside it can be expected.
             let lo = if nonneg { domain.0.max(0.0) } else { domain.0 };
             e.mean = e.mean.clamp(lo, domain.1.max(lo));
+            e.sigma = e.sigma.max(context.scale_floor);
+            if cold {
+                // A young series' σ is a few steps spread over many equal samples: one more
+                // step of its resolution would be tens of σ. Its z is shown, never alerted on,
+                // while cold; it must not read as −100σ either.
+                let resolution = self.baseline.resolution().unwrap_or(0.0);
+                e.sigma = e.sigma.max(context.resolution_floor * resolution);
+            }
             e
         });
         self.nonneg &= x >= 0.0;
@@ -270,11 +299,12 @@ impl SeriesDetector {
                 let sigma = self.baseline.overall().map_or(0.0, |(_, sigma)| sigma);
                 // Half the series' overall spread: while the daily profile is unknown, only a
                 // jump well beyond the series' usual swing is worth an alert, not the morning
-                // ramp of every day.
-                let floor = (COLD_SHIFT_FLOOR * sigma).max(
-                    self.baseline
-                        .resolution_floor_steps(context.resolution_floor),
-                );
+                // ramp of every day. And never below its resolution, uncapped: in a young
+                // series that has barely moved, the overall σ is a few steps spread over many
+                // equal samples, and one more step would be tens of σ.
+                let floor = (COLD_SHIFT_FLOOR * sigma)
+                    .max(context.resolution_floor * self.baseline.resolution().unwrap_or(0.0))
+                    .max(context.scale_floor);
                 if let Some((z, median)) = shift.observe_with_median(x, floor, &context.level_shift)
                 {
                     let strength = policy.direction.effective(z);
@@ -412,5 +442,87 @@ mod tests {
             None
         );
         assert_eq!(d.baseline().samples(), 1);
+    }
+
+    /// Issue 19, first minutes on a real host: free inodes at 95.00 % for a few minutes, then
+    /// 0.02 and 0.001 points less. The old spread floor made these −101σ and −14.9σ.
+    #[test]
+    fn a_hundredth_of_a_point_in_a_young_percentage_is_not_many_sigma() {
+        let config = MonitorConfig::default();
+        let name = "inodes_free_percent{mountpoint=\"/\"}";
+        let ctx = SeriesContext::for_series(&config, MetricClass::Inodes, name);
+        let calendar = Calendar::default();
+        let mut d = SeriesDetector::new(&ctx);
+        let step = 15_000;
+        let mut worst: f64 = 0.0;
+        for i in 0..300i64 {
+            let x = match i {
+                0..100 => 95.0,
+                100..200 => 94.98,
+                _ => 94.979,
+            };
+            if let Some(v) = d.observe(i * step, x, &calendar, &ctx, true) {
+                assert_eq!(v.level, Level::Ok, "sample {i}: {v:?}");
+                worst = worst.max(v.z.abs());
+            }
+        }
+        assert!(worst < 1.0, "worst |z| {worst}");
+        // A real move is still seen: 5 points of free inodes gone at once.
+        let v = d
+            .observe(300 * step, 89.98, &calendar, &ctx, true)
+            .expect("scored");
+        assert!(v.z < -5.0, "{v:?}");
+    }
+
+    /// The same on an unbounded series: one step of its own resolution after a quiet start is
+    /// one step, not tens of σ of the few samples' spread.
+    #[test]
+    fn one_resolution_step_of_a_young_series_is_not_a_level_shift() {
+        let config = MonitorConfig::default();
+        let ctx = SeriesContext::for_series(&config, MetricClass::Other, "queue_length");
+        let calendar = Calendar::default();
+        let mut d = SeriesDetector::new(&ctx);
+        for i in 0..400i64 {
+            let x = if i < 150 { 20.0 } else { 21.0 };
+            if let Some(v) = d.observe(i * 15_000, x, &calendar, &ctx, true) {
+                assert_eq!(v.level, Level::Ok, "sample {i}: {v:?}");
+                assert!(v.z.abs() <= 1.0, "sample {i}: {v:?}");
+            }
+        }
+    }
+
+    /// Expectations stay inside the metric's domain: a busy percentage whose day-time load has
+    /// gone (the level falls by the day's swing) is never expected below 0 at night.
+    #[test]
+    fn expectations_stay_in_the_metrics_domain() {
+        let config = MonitorConfig::default();
+        let ctx = SeriesContext::for_series(&config, MetricClass::Cpu, "cpu_busy_percent");
+        assert_eq!(ctx.domain, (0.0, 100.0));
+        let calendar = Calendar::default();
+        let mut d = SeriesDetector::new(&ctx);
+        let mut lowest = f64::INFINITY;
+        for i in 0..(8 * 288i64) {
+            let hour = (i / 12) % 24;
+            let day = i / 288;
+            let busy = if day < 4 && (8..20).contains(&hour) {
+                85.0
+            } else {
+                3.0
+            };
+            let x = busy + ((i * 37) % 5) as f64 * 0.2;
+            if let Some(v) = d.observe(i * FIVE_MIN, x, &calendar, &ctx, true) {
+                lowest = lowest.min(v.expected);
+                assert!((0.0..=100.0).contains(&v.expected), "sample {i}: {v:?}");
+            }
+        }
+        assert!(lowest < 5.0, "the night was expected near 3 %: {lowest}");
+        let ratio =
+            SeriesContext::for_series(&config, MetricClass::Memory, "node_memory_used_ratio");
+        assert_eq!(ratio.domain, (0.0, 1.0));
+        let count = SeriesContext::for_series(&config, MetricClass::Other, "requests");
+        assert_eq!(
+            (count.domain.0, count.scale_floor),
+            (f64::NEG_INFINITY, 0.0)
+        );
     }
 }
