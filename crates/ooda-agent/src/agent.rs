@@ -211,7 +211,7 @@ impl Agent {
                 home: &self.home,
                 store: store.clone(),
                 clock: clock.clone(),
-                live: live.clone(),
+                monitor: live.clone(),
                 logs,
                 on_fallback,
                 notifications: crate::notifications::Notifications::start(

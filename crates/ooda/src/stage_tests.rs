@@ -79,7 +79,7 @@ fn stage(
         home: &home,
         store: home.store.clone(),
         clock: home.clock.clone(),
-        live: Arc::new(ooda_agent::pipeline::LiveView::default()),
+        monitor: Arc::new(ooda_agent::pipeline::LiveView::default()),
         logs: Vec::new(),
         on_fallback: Arc::new(|_| {}),
         notifications,
