@@ -10,6 +10,7 @@ pub mod clock;
 pub mod event;
 pub mod host;
 pub mod id;
+pub mod query;
 pub mod rate;
 pub mod series;
 pub mod severity;

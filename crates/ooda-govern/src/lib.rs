@@ -20,6 +20,7 @@ pub mod gate;
 pub mod home;
 pub mod kill_switch;
 pub mod policy;
+pub mod port;
 pub mod token;
 
 pub use approval::{Approval, ApprovalState, Approvals, Vote};
@@ -36,6 +37,7 @@ pub use gate::{
 pub use home::Home;
 pub use kill_switch::{KillSwitch, KillSwitchState};
 pub use policy::{Autonomy, PolicyDecision, PolicyEngine, PolicyInput};
+pub use port::{ActionGate, ApprovalProgress, KeyProgress};
 pub use token::{Actuator, ActuatorError, ActuatorStatus, ExecutionToken, OutcomeStatus};
 
 /// Everything that can go wrong inside governance. The gate turns any of these into a refusal.

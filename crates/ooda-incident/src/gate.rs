@@ -1,8 +1,8 @@
-//! The narrow port this crate needs from governance: submit one action request, learn what
-//! happened, and ask whether autonomous action is paused. [`ooda_govern::Gate`] implements it;
-//! tests may use fakes. Nothing in this crate holds an actuator.
+//! The port this crate acts through is governance's one [`ActionGate`] (shared with patch
+//! rollouts; [`ooda_govern::Gate`] implements it, tests may use fakes); [`GateAnswer`] is its
+//! [`ooda_govern::Decision`] reduced to what the runbook engine decides on. Nothing in this crate
+//! holds an actuator.
 
-use ooda_core::ActionRequest;
 use serde::{Deserialize, Serialize};
 
 /// What the gate did with one request, reduced to what the runbook engine decides on.
@@ -19,12 +19,12 @@ pub enum GateAnswer {
     Refused { code: String, reason: String },
 }
 
-pub trait ActionGate: Send + Sync {
-    fn submit(&self, request: ActionRequest) -> GateAnswer;
-    /// Runs a parked request once its approval is granted.
-    fn resume(&self, approval: u64) -> GateAnswer;
-    /// The kill switch: no new step starts while it is on.
-    fn paused(&self) -> bool;
+pub use ooda_govern::port::ActionGate;
+
+impl From<ooda_govern::Decision> for GateAnswer {
+    fn from(decision: ooda_govern::Decision) -> Self {
+        answer(decision)
+    }
 }
 
 fn answer(decision: ooda_govern::Decision) -> GateAnswer {
@@ -43,17 +43,5 @@ fn answer(decision: ooda_govern::Decision) -> GateAnswer {
             code: refusal.code().to_owned(),
             reason: refusal.to_string(),
         },
-    }
-}
-
-impl ActionGate for ooda_govern::Gate {
-    fn submit(&self, request: ActionRequest) -> GateAnswer {
-        answer(ooda_govern::Gate::submit(self, request))
-    }
-    fn resume(&self, approval: u64) -> GateAnswer {
-        answer(ooda_govern::Gate::resume(self, approval))
-    }
-    fn paused(&self) -> bool {
-        ooda_govern::Gate::paused(self)
     }
 }

@@ -16,7 +16,7 @@ use ooda_incident::reasoner::{BuiltinReasoner, Case, Reasoner, Tools};
 use ooda_incident::responder::alert_evidence;
 use ooda_incident::{Catalogue, Incident};
 use ooda_monitor::fusion::FusionEvent;
-use ooda_monitor::{Fusion, HostMonitor, MemoryDedup, MonitorConfig};
+use ooda_monitor::{HostMonitor, MemoryDedup, MonitorConfig, Stage};
 use serde::{Deserialize, Serialize};
 
 use crate::Progress;
@@ -35,6 +35,9 @@ pub enum BacktestError {
     Empty(String),
     #[error("backtest: {0}")]
     Setup(String),
+    /// The monitor stage failed a round (fusion's dedup claim).
+    #[error("backtest monitor stage: {0}")]
+    Monitor(#[from] ooda_monitor::MonitorError),
 }
 
 /// One host's recorded series, aligned on timestamps (`None`: no sample at that time).
@@ -361,14 +364,11 @@ pub fn replay_warmed(
         .collect();
     warm_up(&mut monitors, warmup, hosts);
     let mut cursors = vec![0usize; hosts.len()];
-    let mut fusion = Fusion::new(&config);
-    let dedup = MemoryDedup::new();
+    let mut stage = Stage::new(&config, std::sync::Arc::new(MemoryDedup::new()));
     let mut opened: Vec<Alert> = Vec::new();
-    let mut raw = 0u64;
     let mut samples = 0u64;
     let total = times.len() as u64;
     for (step, &t) in times.iter().enumerate() {
-        let mut anomalies = Vec::new();
         for (i, h) in hosts.iter().enumerate() {
             let c = cursors[i];
             if h.times.get(c) != Some(&t) {
@@ -377,15 +377,9 @@ pub fn replay_warmed(
             cursors[i] += 1;
             let row = &h.rows[c];
             samples += row.iter().filter(|v| v.is_some()).count() as u64;
-            let verdict = monitors[i].observe_row(t, row);
-            if !verdict.members.is_empty() {
-                let found = monitors[i].anomalies(t, &verdict);
-                raw += found.len() as u64;
-                anomalies.extend(found);
-            }
+            stage.observe(&mut monitors[i], t, row);
         }
-        let mut events = fusion.ingest(t, anomalies, &dedup).unwrap_or_default();
-        events.extend(fusion.tick(t));
+        let events = stage.close(t)?;
         opened.extend(events.into_iter().filter_map(|e| match e {
             FusionEvent::Opened(a) => Some(a),
             _ => None,
@@ -413,7 +407,7 @@ pub fn replay_warmed(
         hosts: hosts.len(),
         series: hosts.iter().map(|h| h.metrics.len()).sum(),
         samples,
-        raw_anomalies: raw,
+        raw_anomalies: stage.anomalies_raised(),
         alerts,
         by_runbook,
     })

@@ -36,6 +36,9 @@ pub enum RespondError {
     TempDir(std::io::Error),
     #[error("lab pillars: {what}: {reason}")]
     Setup { what: &'static str, reason: String },
+    /// The monitor stage failed a round (fusion's dedup claim).
+    #[error("lab monitor stage: {0}")]
+    Monitor(#[from] ooda_monitor::MonitorError),
 }
 
 /// Joins a list of problems into one message.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use ooda_core::{Alert, MetricClass};
 use ooda_monitor::fusion::FusionEvent;
-use ooda_monitor::{Fusion, HostMonitor, MemoryDedup, MonitorConfig};
+use ooda_monitor::{HostMonitor, MemoryDedup, MonitorConfig, Stage};
 use rayon::prelude::*;
 
 use crate::faults::{Fault, FaultKind};
@@ -83,8 +83,7 @@ pub fn run(
     } else {
         None
     };
-    let mut fusion = Fusion::new(&config);
-    let dedup = MemoryDedup::new();
+    let mut stage = Stage::new(&config, std::sync::Arc::new(MemoryDedup::new()));
     let mut patch =
         crate::patch::PatchPillar::start(scenario, &hosts, EPOCH_MS, scored_start, end)?;
 
@@ -92,14 +91,12 @@ pub fn run(
     let mut raw_anomalies = 0u64;
     let mut alerts: Vec<ScoredAlert> = Vec::new();
     let mut opened: Vec<FusionEvent> = Vec::new();
-    let mut anomalies = Vec::new();
     let mut rows = vec![[0.0; 7]; hosts.len()];
     let mut found: Vec<Vec<ooda_core::Anomaly>> = vec![Vec::new(); hosts.len()];
     let mut step = 0u64;
     let mut t = EPOCH_MS;
     while t < end {
         let days_in = (t - EPOCH_MS) as f64 / DAY_MS as f64;
-        anomalies.clear();
         {
             let mut w = world.lock();
             w.now_ms = t;
@@ -135,12 +132,9 @@ pub fn run(
             if t >= scored_start {
                 raw_anomalies += host_found.len() as u64;
             }
-            anomalies.append(host_found);
+            stage.add(host_found);
         }
-        let mut events = fusion
-            .ingest(t, std::mem::take(&mut anomalies), &dedup)
-            .unwrap_or_default();
-        events.extend(fusion.tick(t));
+        let events = stage.close(t)?;
         if !events.is_empty() {
             let mut w = world.lock();
             for event in &events {

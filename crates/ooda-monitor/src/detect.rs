@@ -26,8 +26,9 @@ use serde::Serialize;
 use crate::config::MonitorConfig;
 use crate::dedup::MemoryDedup;
 use crate::engine::{HostMonitor, RowVerdict};
-use crate::fusion::{Fusion, FusionEvent};
+use crate::fusion::FusionEvent;
 use crate::score::Level;
+use crate::stage::Stage;
 use crate::MonitorError;
 
 /// Output encoding.
@@ -180,8 +181,7 @@ pub fn detect<R: Read, W: Write>(
         options.host.as_str()
     };
     let mut monitor = HostMonitor::new(host, metric_names.clone(), config);
-    let mut fusion = Fusion::new(config);
-    let dedup = MemoryDedup::new();
+    let mut stage = Stage::new(config, std::sync::Arc::new(MemoryDedup::new()));
     let mut out = std::io::BufWriter::with_capacity(1 << 16, output);
     let write_err = |e: std::io::Error| MonitorError::Output(e.to_string());
     if options.format == OutputFormat::Csv {
@@ -252,15 +252,11 @@ pub fn detect<R: Read, W: Write>(
                     });
                 }
             }
-            let verdict = monitor.observe_row(time_ms, &values);
-            let mut opened = false;
-            if verdict.level > Level::Ok {
-                let anomalies = monitor.anomalies(time_ms, &verdict);
-                for event in fusion.ingest(time_ms, anomalies, &dedup)? {
-                    opened |= matches!(event, FusionEvent::Opened(_));
-                }
-            }
-            fusion.tick(time_ms);
+            let verdict = stage.observe(&mut monitor, time_ms, &values);
+            let opened = stage
+                .close(time_ms)?
+                .iter()
+                .any(|event| matches!(event, FusionEvent::Opened(_)));
             (verdict, opened)
         } else {
             summary.out_of_order_rows += 1;

@@ -21,6 +21,7 @@ pub mod grouping;
 pub mod precursor;
 pub mod score;
 pub mod series;
+pub mod stage;
 
 pub use baseline::{Baseline, BaselineParams, DayKind, Expectation};
 pub use config::MonitorConfig;
@@ -32,3 +33,4 @@ pub use fusion::{Fusion, FusionEvent};
 pub use grouping::Grouper;
 
 pub use score::Level;
+pub use stage::Stage;

@@ -148,6 +148,12 @@ impl ActionGate for CrashingGate {
         }
         decision
     }
+    fn resume(&self, approval: u64) -> Decision {
+        ActionGate::resume(self.inner.as_ref(), approval)
+    }
+    fn paused(&self) -> bool {
+        ActionGate::paused(self.inner.as_ref())
+    }
     fn key_progress(&self, key: &str) -> KeyProgress {
         ActionGate::key_progress(self.inner.as_ref(), key)
     }

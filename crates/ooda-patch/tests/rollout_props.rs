@@ -131,6 +131,16 @@ impl ActionGate for CheckingGate {
             None => KeyProgress::NeverRan,
         }
     }
+    fn resume(&self, approval: u64) -> Decision {
+        // Nothing is ever parked here, so there is nothing to resume.
+        Decision::Refused(Refusal::Approval {
+            approval,
+            reason: "the checking gate parks nothing".into(),
+        })
+    }
+    fn paused(&self) -> bool {
+        false
+    }
     fn approval(&self, _: u64) -> Result<ApprovalProgress, String> {
         Ok(ApprovalProgress::Pending)
     }

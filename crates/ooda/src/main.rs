@@ -1,14 +1,7 @@
 //! The `ooda` binary: command-line parsing and wiring. Each noun lives in its own file under
 //! `cli/`; this file only dispatches.
 
-mod changes;
 mod cli;
-mod executors;
-mod notifications;
-mod pipeline;
-mod respond;
-mod route;
-mod sources;
 #[cfg(test)]
 mod stage_tests;
 

@@ -70,16 +70,16 @@ fn stage(
     global: &GlobalArgs,
     config: &ooda_config::Config,
     telemetry: &Telemetry,
-) -> (ooda_govern::Home, crate::respond::IncidentStage) {
+) -> (ooda_govern::Home, ooda_agent::respond::IncidentStage) {
     let home = crate::cli::data_dir::open(global, config).unwrap();
     let notifications =
-        crate::notifications::Notifications::start(&config.notify, telemetry.clone()).unwrap();
-    let stage = crate::respond::build(crate::respond::StageParts {
+        ooda_agent::notifications::Notifications::start(&config.notify, telemetry.clone()).unwrap();
+    let stage = ooda_agent::respond::build(ooda_agent::respond::StageParts {
         config,
         home: &home,
         store: home.store.clone(),
         clock: home.clock.clone(),
-        live: Arc::new(crate::pipeline::LiveView::default()),
+        monitor: Arc::new(ooda_agent::pipeline::LiveView::default()),
         logs: Vec::new(),
         on_fallback: Arc::new(|_| {}),
         notifications,

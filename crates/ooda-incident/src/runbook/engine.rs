@@ -120,7 +120,7 @@ impl Engine<'_> {
         approval: u64,
         records: Vec<StepRecord>,
     ) -> Run {
-        let answer = self.gate.resume(approval);
+        let answer = GateAnswer::from(self.gate.resume(approval));
         self.run_from(runbook, ctx, step, Some(answer), records)
     }
 
@@ -214,7 +214,7 @@ impl Engine<'_> {
                             format!("step {}: {reason}", step.id),
                         );
                     }
-                    let answer = self.gate.submit(request);
+                    let answer = GateAnswer::from(self.gate.submit(request));
                     records.push(StepRecord {
                         step: step.id.clone(),
                         rollback: false,
@@ -351,7 +351,7 @@ impl Engine<'_> {
                             action.clone(),
                             Self::key(ctx, runbook, &step.id, true),
                         );
-                        let answer = self.gate.submit(request);
+                        let answer = GateAnswer::from(self.gate.submit(request));
                         records.push(StepRecord {
                             step: step.id.clone(),
                             rollback: true,
@@ -395,36 +395,50 @@ impl Engine<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ooda_govern::{ApprovalProgress, Decision, KeyProgress, OutcomeStatus, Refusal};
     use std::cell::RefCell;
     use std::sync::Mutex;
 
     /// A gate that answers from a script and records what it was asked.
     #[derive(Default)]
     struct ScriptedGate {
-        answers: Mutex<Vec<GateAnswer>>,
+        answers: Mutex<Vec<Decision>>,
         asked: Mutex<Vec<ActionRequest>>,
         paused: bool,
     }
 
+    /// The Gate's answer when the actuator ran and reported `status`.
+    fn executed(status: OutcomeStatus, detail: &str) -> Decision {
+        Decision::Executed {
+            action: ooda_core::ActionId::new(),
+            autonomy: ooda_govern::Autonomy::Alone,
+            status,
+            detail: detail.into(),
+            change: None,
+        }
+    }
+
     impl ActionGate for ScriptedGate {
-        fn submit(&self, request: ActionRequest) -> GateAnswer {
+        fn submit(&self, request: ActionRequest) -> Decision {
             self.asked.lock().unwrap().push(request);
             let mut answers = self.answers.lock().unwrap();
             if answers.is_empty() {
-                GateAnswer::Succeeded {
-                    detail: "ok".into(),
-                }
+                executed(OutcomeStatus::Succeeded, "ok")
             } else {
                 answers.remove(0)
             }
         }
-        fn resume(&self, _: u64) -> GateAnswer {
-            GateAnswer::Succeeded {
-                detail: "ok".into(),
-            }
+        fn resume(&self, _: u64) -> Decision {
+            executed(OutcomeStatus::Succeeded, "ok")
         }
         fn paused(&self) -> bool {
             self.paused
+        }
+        fn key_progress(&self, _: &str) -> KeyProgress {
+            KeyProgress::NeverRan
+        }
+        fn approval(&self, _: u64) -> Result<ApprovalProgress, String> {
+            Ok(ApprovalProgress::Approved)
         }
     }
 
@@ -494,12 +508,8 @@ rollback = { type = "none", reason = "gone" }
     fn a_failed_second_step_stops_rolls_back_the_first_and_never_runs_the_third() {
         let gate = ScriptedGate::default();
         gate.answers.lock().unwrap().extend([
-            GateAnswer::Succeeded {
-                detail: "ok".into(),
-            },
-            GateAnswer::Failed {
-                detail: "exit 1".into(),
-            },
+            executed(OutcomeStatus::Succeeded, "ok"),
+            executed(OutcomeStatus::Failed, "exit 1"),
         ]);
         let world = World {
             present: RefCell::new(true),
@@ -579,10 +589,10 @@ rollback = { type = "none", reason = "gone" }
         assert!(gate.asked.lock().unwrap().is_empty());
 
         let gate = ScriptedGate::default();
-        gate.answers.lock().unwrap().push(GateAnswer::Refused {
-            code: "budget".into(),
-            reason: "spent".into(),
-        });
+        gate.answers
+            .lock()
+            .unwrap()
+            .push(Decision::Refused(Refusal::Budget { used: 8, limit: 8 }));
         let run = Engine {
             gate: &gate,
             observer: &world,

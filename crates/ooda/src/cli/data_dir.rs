@@ -3,31 +3,14 @@
 //! every CLI noun open their state here, so a kill switch flipped by one is the switch the
 //! others read, and `ooda incidents list` lists the agent's incidents.
 
-use anyhow::Context;
-use ooda_config::{Config, StoreConfig};
+use ooda_config::Config;
 use ooda_govern::Home;
 
 use super::GlobalArgs;
 
-/// Opens `--data-dir` as the loaded `config` says.
+/// Opens `--data-dir` as the loaded `config` says ([`ooda_agent::open_home`]).
 pub fn open(global: &GlobalArgs, config: &Config) -> anyhow::Result<Home> {
-    let StoreConfig::Sqlite(sqlite) = &config.store;
-    Home::open_with(
-        &global.data_dir,
-        sqlite.path.as_deref(),
-        config.governance.clone(),
-    )
-    .with_context(|| {
-        format!(
-            "opening the data directory {}{}",
-            global.data_dir.display(),
-            sqlite
-                .path
-                .as_deref()
-                .map(|p| format!(" (store {})", p.display()))
-                .unwrap_or_default()
-        )
-    })
+    ooda_agent::open_home(&global.data_dir, config)
 }
 
 /// Loads `--config` (or the defaults) and opens the data directory with it.

@@ -223,7 +223,7 @@ fn integration_checks(config: &Config) -> Vec<Check> {
             Err(e) => Check::fail("dedup (redis)", e.to_string()),
         });
     }
-    match crate::respond::log_sources(config) {
+    match ooda_agent::respond::log_sources(config) {
         Err(e) => checks.push(Check::fail("logs", format!("{e:#}"))),
         Ok(sources) => {
             for (i, source) in sources.iter().enumerate() {

@@ -634,10 +634,13 @@ mod rollout {
                 via,
             ),
         };
-        let changes =
-            crate::changes::change_records(&settings.changes, home.store.clone(), clock.clone())?;
+        let changes = ooda_agent::changes::change_records(
+            &settings.changes,
+            home.store.clone(),
+            clock.clone(),
+        )?;
         // Escalations and pauses of a rollout reach the configured channels, not only the log.
-        let notifications = Arc::new(crate::notifications::Notifications::start(
+        let notifications = Arc::new(ooda_agent::notifications::Notifications::start(
             &settings.notify,
             ooda_server::Telemetry::new(env!("CARGO_PKG_VERSION")),
         )?);

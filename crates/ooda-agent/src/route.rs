@@ -176,7 +176,7 @@ impl Router {
             "updated" => EventKind::AlertUpdated(boxed),
             _ => EventKind::AlertResolved(boxed),
         };
-        crate::cli::up::publish(
+        crate::agent::publish(
             &self.bus,
             &self.telemetry,
             Event::new(self.clock.now(), "monitor", kind),

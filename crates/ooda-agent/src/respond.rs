@@ -2,8 +2,9 @@
 //! incidents (`ooda_incident::responder::Responder`), investigated with the live probes below,
 //! decided by confidence and acted on only through the governance Gate and its local actuator.
 //!
-//! Everything the responder reads here is read-only: the monitor's [`LiveView`] (latest values,
-//! which alerts still fire), the configured log sources, the deploys file and the inventory.
+//! Everything the responder reads here is read-only: the monitor, through its query port
+//! ([`MonitorQuery`]: latest values, bands, which alerts still fire), the configured log sources,
+//! the deploys file and the inventory.
 //! The Gate is built from the same data directory as `ooda approvals`, `ooda kill-switch` and
 //! `ooda audit`, so a human's vote or the kill switch reach the running agent on its next tick.
 
@@ -16,6 +17,7 @@ use anyhow::Context;
 use ooda_config::{Config, IncidentConfig, LogSourceConfig};
 use ooda_connect::host::processes::{busiest, ProcessTable};
 use ooda_connect::logs::{LogQuery, LogSource};
+use ooda_core::query::{Band, MetricQuery, MonitorQuery, QueryError};
 use ooda_core::{ActionRequest, Host, SharedClock, Timestamp};
 use ooda_govern::{Gate, GateParts, Precondition};
 use ooda_incident::actuator::{CpuControl, LocalActuator, LocalConfig, ServiceSpec, Supervisor};
@@ -29,8 +31,6 @@ use ooda_incident::register::Register;
 use ooda_incident::responder::{Responder, ResponderConfig, ResponderParts, SignalSource};
 use ooda_incident::Catalogue;
 use ooda_store::Store;
-
-use crate::pipeline::LiveView;
 
 /// The configured log sources as clients (shared by enrichment and the logs probe).
 pub fn log_sources(config: &Config) -> anyhow::Result<Vec<LogSource>> {
@@ -62,7 +62,9 @@ pub struct StageParts<'a> {
     pub home: &'a ooda_govern::Home,
     pub store: Arc<dyn Store>,
     pub clock: SharedClock,
-    pub live: Arc<LiveView>,
+    /// The monitor's answers (latest values, bands, capacity history, alerts): in process the
+    /// live view, elsewhere the same port over the bus or the store.
+    pub monitor: Arc<dyn MonitorQuery>,
     pub logs: Vec<LogSource>,
     /// Hears about self-alerts the stage raises (an LLM reasoner falling back).
     pub on_fallback: Arc<dyn Fn(String) + Send + Sync>,
@@ -98,7 +100,7 @@ pub fn build(parts: StageParts<'_>) -> anyhow::Result<IncidentStage> {
         home,
         store,
         clock,
-        live,
+        monitor,
         logs,
         on_fallback,
         notifications,
@@ -192,7 +194,9 @@ pub fn build(parts: StageParts<'_>) -> anyhow::Result<IncidentStage> {
 
     let mut probes: Vec<Arc<dyn Probe>> = vec![
         host_facts,
-        Arc::new(LiveMetricsProbe { live: live.clone() }),
+        Arc::new(LiveMetricsProbe {
+            monitor: monitor.clone(),
+        }),
         Arc::new(CmdbProbe {
             hosts: config.hosts.clone(),
         }),
@@ -218,7 +222,7 @@ pub fn build(parts: StageParts<'_>) -> anyhow::Result<IncidentStage> {
         probes,
         gate: gate.clone(),
         facts,
-        signals: Arc::new(LiveSignals { live }),
+        signals: Arc::new(LiveSignals { monitor }),
         notifier: Arc::new(notifications),
         clock,
         config: ResponderConfig {
@@ -412,39 +416,58 @@ pub fn path_allowlisted(allowlist: &[PathBuf], path: &Path) -> bool {
         .any(|dir| path.starts_with(&dir))
 }
 
-/// Latest watched values of the incident's host; series of alerts still firing carry the band
-/// the detector expected, the others read as in band (the monitor saw nothing wrong with them);
-/// plus the last hour's fill rate of each capacity series (out of band when it would fill the
-/// headroom within 12 h).
+/// Latest watched values of the incident's host, asked of the monitor: series of alerts still
+/// firing carry the band the detector expected, the others read as in band (the monitor saw
+/// nothing wrong with them); plus the last hour's fill rate of each capacity series (out of band
+/// when it would fill the headroom within 12 h).
 struct LiveMetricsProbe {
-    live: Arc<LiveView>,
+    monitor: Arc<dyn MonitorQuery>,
 }
 
-fn readings(live: &LiveView, host: &str) -> Vec<MetricReading> {
-    let firing: BTreeMap<String, (f64, f64)> = live
-        .open_on(host)
+fn readings(monitor: &dyn MonitorQuery, host: &str) -> Result<Vec<MetricReading>, QueryError> {
+    let answers = monitor.metrics(&MetricQuery {
+        host: host.to_owned(),
+        series: Vec::new(),
+        window_ms: crate::pipeline::FILL_WINDOW_MS,
+    })?;
+    let latest = answers.iter().map(|answer| {
+        let band = answer.band.unwrap_or(Band {
+            low: f64::MIN,
+            high: f64::MAX,
+        });
+        MetricReading {
+            metric: answer.series.clone(),
+            value: answer.latest.1,
+            low: band.low,
+            high: band.high,
+        }
+        .in_catalogue_terms()
+    });
+    let fill_rates = answers
         .iter()
-        .flat_map(|a| a.members.iter())
-        .map(|m| (m.series.metric.clone(), (m.value, m.expected)))
+        .filter(|answer| !answer.history.is_empty())
+        .filter_map(|answer| fill_rate(&answer.series, &answer.history));
+    Ok(latest.chain(fill_rates).collect())
+}
+
+/// A capacity series' fill rate over its history, in the catalogue's terms
+/// (`filesystem_fill_rate_per_hour{…}`); too little history gives none.
+fn fill_rate(series: &str, history: &[(i64, f64)]) -> Option<MetricReading> {
+    // Usage, whichever way the series counts.
+    let used = MetricReading {
+        metric: series.to_owned(),
+        value: 0.0,
+        low: f64::MIN,
+        high: f64::MAX,
+    }
+    .in_catalogue_terms()
+    .metric;
+    let free = used != series;
+    let samples: Vec<(i64, f64)> = history
+        .iter()
+        .map(|(t, v)| (*t, if free { 100.0 - v } else { *v }))
         .collect();
-    live.host(host)
-        .into_iter()
-        .map(|(metric, (_, value))| {
-            let (low, high) = match firing.get(&metric) {
-                Some((v, expected)) if v > expected => (f64::MIN, *expected),
-                Some((_, expected)) => (*expected, f64::MAX),
-                None => (f64::MIN, f64::MAX),
-            };
-            MetricReading {
-                metric,
-                value,
-                low,
-                high,
-            }
-            .in_catalogue_terms()
-        })
-        .chain(live.fill_rates(host))
-        .collect()
+    ooda_incident::evidence::fill_rate_reading(&used, &samples)
 }
 
 impl Probe for LiveMetricsProbe {
@@ -454,7 +477,8 @@ impl Probe for LiveMetricsProbe {
     fn probe<'a>(&'a self, query: &'a ProbeQuery) -> ProbeFuture<'a> {
         Box::pin(async move {
             let host = query.host()?;
-            let readings = readings(&self.live, host);
+            let readings = readings(self.monitor.as_ref(), host)
+                .map_err(|e| ProbeError::Failed(e.to_string()))?;
             if readings.is_empty() {
                 return Err(ProbeError::NotApplicable(format!(
                     "no watched series for host {host}"
@@ -465,10 +489,10 @@ impl Probe for LiveMetricsProbe {
     }
 }
 
-/// Whether an incident's alerts still fire: its signals for verification and for the engine's
-/// re-evaluation between runbook steps.
+/// Whether an incident's alerts still fire, asked of the monitor: its signals for verification
+/// and for the engine's re-evaluation between runbook steps.
 struct LiveSignals {
-    live: Arc<LiveView>,
+    monitor: Arc<dyn MonitorQuery>,
 }
 
 impl SignalSource for LiveSignals {
@@ -477,24 +501,53 @@ impl SignalSource for LiveSignals {
             .host
             .as_deref()
             .ok_or_else(|| "the incident names no host".to_owned())?;
-        let latest = self.live.host(host);
+        let latest: BTreeMap<String, f64> = self
+            .monitor
+            .metrics(&MetricQuery {
+                host: host.to_owned(),
+                series: Vec::new(),
+                window_ms: 0,
+            })
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|answer| (answer.series, answer.latest.1))
+            .collect();
         let mut out = Vec::new();
         for id in &incident.alerts {
-            let Some(alert) = self.live.alert(*id) else {
+            let Some(alert) = self.monitor.alert(*id).map_err(|e| e.to_string())? else {
                 continue;
             };
             for member in &alert.members {
                 let value = latest
                     .get(&member.series.metric)
-                    .map_or(member.value, |(_, v)| *v);
-                // While the alert fires, the band excludes the current value on the side it
-                // left: the signal reads as present whatever the latest sample says.
-                let (low, high) = if alert.state == ooda_core::AlertState::Resolved {
+                    .copied()
+                    .unwrap_or(member.value);
+                // A resolved alert is in band; so is a context member (below warning: it
+                // corroborated, it was not the problem). A forecast is its trend, watched until
+                // the alert stops: the band excludes the current value. A deviation is back once
+                // the latest sample has come at least halfway home from where it alerted toward
+                // what was expected (a cleaned disk, a capped process). A forecast (expected =
+                // its limit) is back once the series has moved away from the limit past where
+                // it last forecast, by a twentieth of that headroom (a restarted leak gives its
+                // memory back; a leak that merely stopped does not). The alert itself may be
+                // held open longer by its keep-firing time and fusion window, which says
+                // nothing about whether the fix worked.
+                let firing = alert.state != ooda_core::AlertState::Resolved;
+                let symptom = member.severity >= ooda_core::Severity::Warning;
+                let midway = (member.value + member.expected) / 2.0;
+                let (low, high) = if !firing || !symptom {
                     (f64::MIN, f64::MAX)
+                } else if member.kind == ooda_core::AlertKind::Forecast {
+                    let margin = 0.05 * (member.value - member.expected).abs();
+                    if member.value > member.expected {
+                        (member.value + margin, f64::MAX)
+                    } else {
+                        (f64::MIN, member.value - margin)
+                    }
                 } else if member.value > member.expected {
-                    (f64::MIN, member.expected.min(value.next_down()))
+                    (f64::MIN, midway)
                 } else {
-                    (member.expected.max(value.next_up()), f64::MAX)
+                    (midway, f64::MAX)
                 };
                 out.push(
                     MetricReading {

@@ -9,10 +9,10 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, RwLock};
 
+use ooda_core::query::{Band, MetricQuery, MonitorQuery, QueryError, SeriesAnswer};
 use ooda_core::{Alert, AlertId, AlertState, MetricClass, Sample};
-use ooda_incident::evidence::MetricReading;
 use ooda_monitor::fusion::FusionEvent;
-use ooda_monitor::{Dedup, Fusion, HostMonitor, MonitorConfig};
+use ooda_monitor::{Dedup, HostMonitor, MonitorConfig, Stage};
 
 /// How a source metric is fed to the engine.
 #[derive(Debug, Clone, Copy)]
@@ -147,8 +147,10 @@ pub type Row = BTreeMap<String, (i64, f64)>;
 /// Host → its row.
 pub type Rows = BTreeMap<String, Row>;
 
-/// What the monitor last saw, shared read-only with incident response: its metrics probe reads
-/// the latest values, its verification whether an incident's alerts still fire.
+/// What the monitor last saw, answering incident response through the query port
+/// ([`MonitorQuery`]): its metrics probe asks for the latest values, bands and capacity history,
+/// its verification whether an incident's alerts still fire. The in-process implementation; a
+/// worker in another process asks the same questions over the bus or the store.
 #[derive(Debug, Default)]
 pub struct LiveView {
     latest: RwLock<HashMap<String, Row>>,
@@ -161,8 +163,9 @@ pub struct LiveView {
 /// Engine series name → its recent `(time, value)` samples, for one host.
 type CapacityHistory = HashMap<String, VecDeque<(i64, f64)>>;
 
-/// How far back the fill rates look, and the thinnest spacing kept.
-const FILL_WINDOW_MS: i64 = 3_600_000;
+/// How far back capacity history is kept (the fill rates look an hour back), and the thinnest
+/// spacing kept.
+pub const FILL_WINDOW_MS: i64 = 3_600_000;
 const FILL_SPACING_MS: i64 = 30_000;
 
 /// Whether an engine series is a share of a capacity (its fill rate means something).
@@ -175,22 +178,13 @@ fn is_capacity(series: &str) -> bool {
 const LIVE_RESOLVED_KEPT: usize = 10_000;
 
 impl LiveView {
-    /// The latest watched values of `host` (engine names).
-    pub fn host(&self, host: &str) -> Row {
-        self.latest
-            .read()
-            .ok()
-            .and_then(|l| l.get(host).cloned())
-            .unwrap_or_default()
-    }
-
     /// The alert as last routed (open or resolved), if it is still remembered.
     pub fn alert(&self, id: AlertId) -> Option<Alert> {
         self.alerts.read().ok().and_then(|a| a.get(&id).cloned())
     }
 
     /// Alerts still firing on `host`.
-    pub fn open_on(&self, host: &str) -> Vec<Alert> {
+    fn open_on(&self, host: &str) -> Vec<Alert> {
         self.alerts
             .read()
             .map(|a| {
@@ -200,37 +194,6 @@ impl LiveView {
                     .collect()
             })
             .unwrap_or_default()
-    }
-
-    /// Fill rates of the host's capacity series over the last hour, in the catalogue's terms
-    /// (`filesystem_fill_rate_per_hour{…}`); series with too little history give none.
-    pub fn fill_rates(&self, host: &str) -> Vec<MetricReading> {
-        let Ok(capacity) = self.capacity.read() else {
-            return Vec::new();
-        };
-        let Some(series) = capacity.get(host) else {
-            return Vec::new();
-        };
-        series
-            .iter()
-            .filter_map(|(name, samples)| {
-                // Usage, whichever way the series counts.
-                let used = MetricReading {
-                    metric: name.clone(),
-                    value: 0.0,
-                    low: f64::MIN,
-                    high: f64::MAX,
-                }
-                .in_catalogue_terms()
-                .metric;
-                let free = &used != name;
-                let samples: Vec<(i64, f64)> = samples
-                    .iter()
-                    .map(|(t, v)| (*t, if free { 100.0 - v } else { *v }))
-                    .collect();
-                ooda_incident::evidence::fill_rate_reading(&used, &samples)
-            })
-            .collect()
     }
 
     /// Takes the round's rows (they are not needed after scoring, so nothing is copied).
@@ -285,12 +248,67 @@ impl LiveView {
     }
 }
 
+impl MonitorQuery for LiveView {
+    fn metrics(&self, query: &MetricQuery) -> Result<Vec<SeriesAnswer>, QueryError> {
+        let poisoned = || QueryError("the live view's lock is poisoned".to_owned());
+        // Series of alerts still firing carry the band the detector expected: the side the
+        // value left is the bound.
+        let firing: BTreeMap<String, Band> = self
+            .open_on(&query.host)
+            .iter()
+            .flat_map(|a| a.members.iter())
+            .map(|m| {
+                let band = if m.value > m.expected {
+                    Band {
+                        low: f64::MIN,
+                        high: m.expected,
+                    }
+                } else {
+                    Band {
+                        low: m.expected,
+                        high: f64::MAX,
+                    }
+                };
+                (m.series.metric.clone(), band)
+            })
+            .collect();
+        let latest = self.latest.read().map_err(|_| poisoned())?;
+        let Some(row) = latest.get(&query.host) else {
+            return Ok(Vec::new());
+        };
+        let capacity = self.capacity.read().map_err(|_| poisoned())?;
+        let kept = capacity.get(&query.host);
+        Ok(row
+            .iter()
+            .filter(|(series, _)| query.series.is_empty() || query.series.contains(series))
+            .map(|(series, &(time_ms, value))| SeriesAnswer {
+                series: series.clone(),
+                latest: (time_ms, value),
+                band: firing.get(series).copied(),
+                history: match (query.window_ms, kept.and_then(|k| k.get(series))) {
+                    (window, Some(samples)) if window > 0 => samples
+                        .iter()
+                        .filter(|(t, _)| time_ms - t <= window)
+                        .copied()
+                        .collect(),
+                    _ => Vec::new(),
+                },
+            })
+            .collect())
+    }
+
+    fn alert(&self, id: AlertId) -> Result<Option<Alert>, QueryError> {
+        Ok(LiveView::alert(self, id))
+    }
+}
+
 /// Samples in, alert events out. Pure apart from the dedup port; time comes with the samples.
 pub struct MonitorStage {
     config: MonitorConfig,
     hosts: BTreeMap<String, HostState>,
-    fusion: Fusion,
-    dedup: Arc<dyn Dedup>,
+    /// Per-host monitors' anomalies → fusion: the monitor stage the lab, backtest and `ooda detect`
+    /// step through too.
+    stage: Stage,
     /// Source metric → how it is watched.
     watch: HashMap<String, WatchEntry>,
     live: Option<Arc<LiveView>>,
@@ -299,10 +317,9 @@ pub struct MonitorStage {
 impl MonitorStage {
     pub fn new(config: MonitorConfig, dedup: Arc<dyn Dedup>) -> Self {
         Self {
-            fusion: Fusion::new(&config),
+            stage: Stage::new(&config, dedup),
             config,
             hosts: BTreeMap::new(),
-            dedup,
             watch: WATCH
                 .iter()
                 .map(|w| {
@@ -367,16 +384,19 @@ impl MonitorStage {
         &mut self,
         samples: &[Sample],
     ) -> Result<Vec<FusionEvent>, ooda_monitor::MonitorError> {
-        let mut anomalies = Vec::new();
         let mut latest = i64::MIN;
         let rows = self.rows(samples);
         for (host, row) in &rows {
             let time_ms = row.values().map(|(t, _)| *t).max().unwrap_or(0);
             latest = latest.max(time_ms);
-            let state = self.host_state(host, row);
+            // Makes sure the host has a monitor for every series of the row, then borrows the
+            // host and the stage apart.
+            self.host_state(host, row);
+            let Some(state) = self.hosts.get_mut(host) else {
+                continue;
+            };
             let values = state.values(row);
-            let verdict = state.monitor.observe_row(time_ms, &values);
-            anomalies.extend(state.monitor.anomalies(time_ms, &verdict));
+            self.stage.observe(&mut state.monitor, time_ms, &values);
         }
         if let Some(live) = &self.live {
             live.record_rows(rows);
@@ -384,9 +404,7 @@ impl MonitorStage {
         if latest == i64::MIN {
             return Ok(Vec::new());
         }
-        let mut events = self.fusion.ingest(latest, anomalies, self.dedup.as_ref())?;
-        events.extend(self.fusion.tick(latest));
-        Ok(events)
+        self.stage.close(latest)
     }
 
     /// Watched samples as rows: host → engine name → (time, value).
@@ -475,7 +493,7 @@ impl MonitorStage {
 mod tests {
 
     #[test]
-    fn the_live_view_keeps_an_hour_of_capacity_series_for_fill_rates() {
+    fn the_live_view_answers_an_hour_of_capacity_history_and_the_latest_values() {
         let live = LiveView::default();
         let fs = "filesystem_free_percent{mountpoint=\"/\"}";
         // Ten-second rounds for 70 minutes, free space falling 6 points an hour from 50 %.
@@ -489,19 +507,41 @@ mod tests {
             .into();
             live.record_rows([("web-1".to_owned(), row)].into());
         }
-        let rates = live.fill_rates("web-1");
-        assert_eq!(rates.len(), 1, "{rates:?}");
-        let r = &rates[0];
-        assert_eq!(r.metric, "filesystem_fill_rate_per_hour{mountpoint=\"/\"}");
-        assert!((r.value - 6.0).abs() < 1e-6, "{}", r.value);
-        // 57 % used, 43 points of headroom at 6 a point per hour: full within 12 h.
-        assert!(r.value > r.high);
-        let kept = live.capacity.read().unwrap()["web-1"][fs].len();
+        let query = |host: &str, series: Vec<String>, window_ms| {
+            live.metrics(&MetricQuery {
+                host: host.to_owned(),
+                series,
+                window_ms,
+            })
+            .unwrap()
+        };
+        let all = query("web-1", Vec::new(), FILL_WINDOW_MS);
+        assert_eq!(all.len(), 2, "{all:?}");
+        let cpu = all.iter().find(|a| a.series == "cpu_busy_percent").unwrap();
+        assert_eq!(cpu.latest, (4_190_000, 30.0));
         assert!(
-            (120..=122).contains(&kept),
-            "one sample per half minute, one hour: {kept}"
+            cpu.history.is_empty(),
+            "history is kept for capacity series only"
         );
-        assert!(live.fill_rates("web-2").is_empty());
+        assert_eq!(
+            cpu.band, None,
+            "no alert fires: the monitor saw nothing wrong"
+        );
+        let disk = all.iter().find(|a| a.series == fs).unwrap();
+        assert!(
+            (120..=122).contains(&disk.history.len()),
+            "one sample per half minute, one hour: {}",
+            disk.history.len()
+        );
+        let short = query("web-1", vec![fs.to_owned()], 600_000);
+        assert_eq!(short.len(), 1);
+        assert!(
+            (20..=22).contains(&short[0].history.len()),
+            "{}",
+            short[0].history.len()
+        );
+        assert!(query("web-1", vec![fs.to_owned()], 0)[0].history.is_empty());
+        assert!(query("web-2", Vec::new(), FILL_WINDOW_MS).is_empty());
     }
 
     use super::*;
