@@ -71,6 +71,10 @@ pub struct Running {
     clock: SharedClock,
     stop_sources: watch::Sender<bool>,
     source_tasks: Vec<JoinHandle<()>>,
+    /// The rollout scheduler, stopped with the sources (when `[rollouts]` is configured).
+    rollouts: Option<JoinHandle<()>>,
+    /// Hosts the monitor was asked to watch more closely (`monitoring.intensify`).
+    intensify: Intensify,
     monitor_stop: watch::Sender<bool>,
     monitor: JoinHandle<()>,
     router_stop: watch::Sender<bool>,
@@ -345,6 +349,34 @@ impl Agent {
             )));
         }
 
+        // Rollouts stored by `ooda patch rollout start` are carried out here, inside their
+        // windows; `monitoring.intensify` for the hosts being patched goes on this bus.
+        let rollouts = match &config.rollouts {
+            Some(rollouts) => {
+                let (engine, gate) = crate::patch::engine(crate::patch::EngineParts {
+                    config,
+                    home: &self.home,
+                    hosts: config.hosts.clone(),
+                    windows: crate::patch::read_windows(&rollouts.windows)
+                        .context("rollouts.windows")?,
+                    rollout: rollouts.rollout.clone(),
+                    ansible: rollouts.ansible.clone(),
+                    assume_drained: rollouts.assume_drained,
+                    events: Arc::new(bus.clone()),
+                    telemetry: telemetry.clone(),
+                })
+                .context("rollouts")?;
+                tracing::info!(tick = ?rollouts.tick.get(), "rollout scheduler started");
+                Some(tokio::spawn(crate::patch::run(
+                    engine,
+                    gate,
+                    rollouts.tick.get(),
+                    stop_rx.clone(),
+                )))
+            }
+            None => None,
+        };
+
         let listen = config.server.listen.0;
         let mut server_stop = stop_rx.clone();
         let (bound, serve) = ooda_server::bind(listen, state.clone(), async move {
@@ -368,6 +400,8 @@ impl Agent {
             clock,
             stop_sources: stop_tx,
             source_tasks,
+            rollouts,
+            intensify,
             monitor_stop,
             monitor,
             router_stop,
@@ -386,6 +420,12 @@ impl Running {
         self.address
     }
 
+    /// The collection interval the monitor asks of `host`'s sources now: `normal` unless a
+    /// `monitoring.intensify` it received (a rollout patching the host) still applies.
+    pub fn collection_interval(&self, host: &str, normal: Duration) -> Duration {
+        self.intensify.interval(host, normal, self.clock.now_ms())
+    }
+
     /// Stops the sources, then each stage in pipeline order, within the shutdown grace; the data
     /// directory is marked cleanly stopped only when everything drained.
     pub async fn stop(self, reason: &str) -> anyhow::Result<()> {
@@ -398,6 +438,7 @@ impl Running {
             clock,
             stop_sources,
             source_tasks,
+            rollouts,
             monitor_stop,
             monitor,
             router_stop,
@@ -415,6 +456,9 @@ impl Running {
         let drained = tokio::time::timeout(grace, async {
             for task in source_tasks {
                 let _ = task.await;
+            }
+            if let Some(rollouts) = rollouts {
+                let _ = rollouts.await;
             }
             // In pipeline order, each stage finishing what the one before it handed on: the
             // monitor scores the queued samples, the router routes the alerts they raised, then

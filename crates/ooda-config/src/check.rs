@@ -13,8 +13,8 @@ use toml::{Table, Value};
 use crate::model::{
     BusConfig, ChangesConfig, Config, DedupConfig, EnrichmentConfig, ExecutorsConfig,
     HostSourceConfig, IncidentConfig, LogSourceConfig, MemoryBusConfig, NotifyConfig,
-    PagerDutyNotifyConfig, ServerConfig, SlackNotifyConfig, SourceConfig, SqliteStoreConfig,
-    StoreConfig, WatchConfig, WebhookNotifyConfig,
+    PagerDutyNotifyConfig, RolloutsConfig, ServerConfig, SlackNotifyConfig, SourceConfig,
+    SqliteStoreConfig, StoreConfig, WatchConfig, WebhookNotifyConfig,
 };
 use crate::CONFIG_VERSION;
 
@@ -79,6 +79,7 @@ const TOP_LEVEL: &[&str] = &[
     "changes",
     "notify",
     "executors",
+    "rollouts",
 ];
 
 /// Reads and checks a file (`-` reads standard input).
@@ -373,6 +374,14 @@ pub fn check(text: &str) -> Result<Config, Vec<ConfigError>> {
                 }
             }
             config.executors = executors;
+        }
+    }
+    if let Some(value) = table.get("rollouts") {
+        if let Some(rollouts) = section::<RolloutsConfig>("rollouts", value, &mut errors) {
+            if rollouts.tick.get().is_zero() {
+                errors.push(err("rollouts.tick", "must be more than 0 seconds".into()));
+            }
+            config.rollouts = Some(rollouts);
         }
     }
     if let Some(value) = table.get("monitor") {

@@ -48,6 +48,36 @@ pub struct Config {
     pub notify: Vec<NotifyConfig>,
     /// `[executors]`: remote executors actions may run through.
     pub executors: ExecutorsConfig,
+    /// `[rollouts]`: patch rollouts carried out by the running agent (off when absent).
+    pub rollouts: Option<RolloutsConfig>,
+}
+
+/// `[rollouts]`: the agent's rollout scheduler. Rollouts are started with
+/// `ooda patch rollout start`; the agent steps them inside the hosts' maintenance windows.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolloutsConfig {
+    /// The maintenance windows file (the format `ooda patch rollout run --windows` reads); a host
+    /// is in the window its `[[hosts]] maintenance_window` names, or the one that lists it.
+    pub windows: std::path::PathBuf,
+    /// How often every rollout is stepped.
+    #[serde(default = "default_rollouts_tick")]
+    pub tick: Seconds,
+    /// The local executor (`ansible-playbook`); without it patches run only through
+    /// `[executors] patch_template`.
+    #[serde(default)]
+    pub ansible: Option<ooda_patch::rollout::executor::AnsibleConfig>,
+    /// Validation periods, batch size, confidence and intensified monitoring.
+    #[serde(default)]
+    pub rollout: ooda_patch::rollout::RolloutConfig,
+    /// The operator vouches that hosts are drained inside their windows (no load-balancer
+    /// integration can answer it), so policies that need a drained host may let ooda act.
+    #[serde(default)]
+    pub assume_drained: bool,
+}
+
+fn default_rollouts_tick() -> Seconds {
+    Seconds(std::time::Duration::from_secs(30))
 }
 
 /// `[changes]`: the change-record system.
@@ -381,6 +411,7 @@ impl Default for Config {
             changes: ChangesConfig::default(),
             notify: Vec::new(),
             executors: ExecutorsConfig::default(),
+            rollouts: None,
         }
     }
 }

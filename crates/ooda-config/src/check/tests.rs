@@ -347,3 +347,57 @@ fn governance_errors_name_their_path() {
         assert_error(text, path, fragment);
     }
 }
+
+#[test]
+fn rollouts_are_a_section_of_the_one_file() {
+    let config = check(
+        r#"version = 1
+[rollouts]
+windows = "/etc/ooda/windows.toml"
+tick = "5s"
+assume_drained = true
+[rollouts.ansible]
+connection = "local"
+check = true
+[rollouts.rollout]
+staging_validation_secs = 60
+"#,
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let rollouts = config.rollouts.expect("[rollouts] was read");
+    assert_eq!(
+        rollouts.windows,
+        std::path::Path::new("/etc/ooda/windows.toml")
+    );
+    assert_eq!(rollouts.tick.get(), std::time::Duration::from_secs(5));
+    assert!(rollouts.assume_drained);
+    assert_eq!(
+        rollouts.ansible.unwrap().connection.as_deref(),
+        Some("local")
+    );
+    assert_eq!(rollouts.rollout.staging_validation_secs, 60);
+    assert_eq!(
+        rollouts.rollout.batch, 1,
+        "unset timings keep their defaults"
+    );
+    assert!(check("version = 1").unwrap().rollouts.is_none());
+}
+
+#[test]
+fn rollouts_errors_name_their_path() {
+    assert_error(
+        "version = 1\n[rollouts]\ntick = \"5s\"",
+        "rollouts",
+        "windows",
+    );
+    assert_error(
+        "version = 1\n[rollouts]\nwindows = \"w.toml\"\ntick = \"0s\"",
+        "rollouts.tick",
+        "more than 0",
+    );
+    assert_error(
+        "version = 1\n[rollouts]\nwindows = \"w.toml\"\n[rollouts.rollout]\nsoak = 3",
+        "rollouts.rollout",
+        "soak",
+    );
+}

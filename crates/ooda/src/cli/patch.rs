@@ -244,9 +244,7 @@ pub fn run(command: PatchCommand, global: &GlobalArgs) -> anyhow::Result<ExitCod
 }
 
 fn read_windows(path: &std::path::Path) -> anyhow::Result<ooda_patch::windows::Windows> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    ooda_patch::windows::Windows::from_toml(&text).with_context(|| format!("{}", path.display()))
+    ooda_agent::patch::read_windows(path)
 }
 
 /// A host without a verdict must never read as clean: say so on stderr whatever the format.
@@ -454,13 +452,12 @@ mod rollout {
 
     use anyhow::{bail, Context};
     use clap::{Args, Subcommand};
-    use ooda_core::{Clock, Host, SharedClock, SystemClock, Timestamp};
-    use ooda_govern::gate::GateParts;
-    use ooda_govern::{Gate, Precondition, StaticFacts};
-    use ooda_patch::rollout::executor::{AnsibleConfig, AnsibleExecutor, PatchActuator, PatchVia};
+    use ooda_core::{Clock, Host, SystemClock, Timestamp};
+    use ooda_govern::Gate;
+    use ooda_patch::rollout::executor::AnsibleConfig;
     use ooda_patch::rollout::{
-        ControlRequest, FleetFacts, HostPhase, InventoryFleet, NoEvents, Rollout, RolloutConfig,
-        RolloutEngine, RolloutParts, RolloutPlan, RolloutStore, Stage,
+        ControlRequest, HostPhase, NoEvents, Rollout, RolloutConfig, RolloutEngine, RolloutPlan,
+        RolloutStore, Stage,
     };
 
     use super::{read_windows, GlobalArgs};
@@ -590,7 +587,9 @@ mod rollout {
         };
     }
 
-    /// The engine over the data directory's store, audit log and gate.
+    /// The engine over the data directory's store, audit log and gate (assembled as the running
+    /// agent assembles its own: [`ooda_agent::patch::engine`]). The CLI has no monitor, so
+    /// `monitoring.intensify` goes nowhere here.
     fn engine(
         global: &GlobalArgs,
         fleet: &FleetArgs,
@@ -598,82 +597,20 @@ mod rollout {
         assume_drained: bool,
     ) -> anyhow::Result<(RolloutEngine, Arc<Gate>)> {
         let (settings, home) = crate::cli::data_dir::load(global)?;
-        let fleet_impl = Arc::new(InventoryFleet::new(
-            read_hosts(&fleet.cmdb)?,
-            read_windows(&fleet.windows)?,
-            Some(home.store.clone()),
-        ));
-        let config = read_toml!(RolloutConfig, fleet.rollout_config.as_deref())?;
-        let clock: SharedClock = home.clock.clone();
-        let policy = home.policy()?;
-        let mut holding = std::collections::BTreeSet::from([Precondition::TemplateApproved]);
-        if assume_drained {
-            holding.insert(Precondition::HostDrained);
-        }
-        // `[executors.awx]`: its allowlisted templates, and patches through it when
-        // `patch_template` is set.
-        let remote: Option<Arc<dyn ooda_patch::rollout::executor::TemplateRunner>> =
-            match &settings.executors.awx {
-                Some(awx) => Some(Arc::new(
-                    ooda_connect::awx::AwxClient::new(awx.clone()).context("executors.awx")?,
-                )),
-                None => None,
-            };
-        let via = match &settings.executors.patch_template {
-            Some(template) => PatchVia::Awx {
-                patch_template: template.clone(),
+        ooda_agent::patch::engine(ooda_agent::patch::EngineParts {
+            config: &settings,
+            home: &home,
+            hosts: read_hosts(&fleet.cmdb)?,
+            windows: read_windows(&fleet.windows)?,
+            rollout: read_toml!(RolloutConfig, fleet.rollout_config.as_deref())?,
+            ansible: match actuator {
+                PatchActuatorChoice::None => None,
+                PatchActuatorChoice::Local(config) => Some(config),
             },
-            None => PatchVia::Local,
-        };
-        let actuator = match actuator {
-            PatchActuatorChoice::None => PatchActuator::new(home.store.clone(), None, remote, via),
-            PatchActuatorChoice::Local(config) => PatchActuator::new(
-                home.store.clone(),
-                Some(AnsibleExecutor::new(config)?),
-                remote,
-                via,
-            ),
-        };
-        let changes = ooda_agent::changes::change_records(
-            &settings.changes,
-            home.store.clone(),
-            clock.clone(),
-        )?;
-        // Escalations and pauses of a rollout reach the configured channels, not only the log.
-        let notifications = Arc::new(ooda_agent::notifications::Notifications::start(
-            &settings.notify,
-            ooda_server::Telemetry::new(env!("CARGO_PKG_VERSION")),
-        )?);
-        let notifier: Arc<dyn ooda_govern::Notifier> = notifications;
-        let gate = Arc::new(Gate::new(GateParts {
-            config: home.config.clone(),
-            store: home.store.clone(),
-            audit: home.audit.clone(),
-            policy: Arc::new(policy),
-            actuator: Arc::new(actuator),
-            facts: Arc::new(FleetFacts {
-                fleet: fleet_impl.clone(),
-                inner: Arc::new(StaticFacts {
-                    holding,
-                    window_open: false,
-                    active_incidents: 0,
-                }),
-            }),
-            changes: changes.clone(),
-            notifier: notifier.clone(),
-            clock: clock.clone(),
-        }));
-        let engine = RolloutEngine::new(RolloutParts {
-            store: home.store.clone(),
-            gate: gate.clone(),
-            fleet: fleet_impl,
+            assume_drained,
             events: Arc::new(NoEvents),
-            changes,
-            notifier,
-            clock,
-            config,
-        });
-        Ok((engine, gate))
+            telemetry: ooda_server::Telemetry::new(env!("CARGO_PKG_VERSION")),
+        })
     }
 
     enum PatchActuatorChoice {
