@@ -825,6 +825,35 @@ impl Responder {
         Ok(evidence)
     }
 
+    /// The readings verification judges: those the diagnosed cause is about (a metric whose
+    /// signals support it), so a fix is not failed by another fault's symptom on the same host
+    /// (a busy CPU beside the disk that was cleaned); all of them when none is, or when there is
+    /// no diagnosis.
+    fn verified_signals<'a>(
+        &self,
+        incident: &Incident,
+        readings: &'a [MetricReading],
+    ) -> Vec<&'a MetricReading> {
+        let cause = incident
+            .cause
+            .as_deref()
+            .and_then(|c| self.catalogue.cause(c));
+        let about_cause = |r: &&MetricReading| {
+            cause.is_some_and(|cause| {
+                self.catalogue
+                    .metric_signals_watched(&r.metric)
+                    .iter()
+                    .any(|s| cause.supports.get(*s).is_some_and(|ratio| *ratio > 1.0))
+            })
+        };
+        let relevant: Vec<&MetricReading> = readings.iter().filter(about_cause).collect();
+        if relevant.is_empty() {
+            readings.iter().collect()
+        } else {
+            relevant
+        }
+    }
+
     /// Looks again at every incident whose low-confidence diagnosis is due for another look
     /// (see [`ResponderConfig::relook_every`]): fresh evidence, a fresh report, a fresh decision.
     /// Call it with the verification tick; it is async because probes are.
@@ -871,11 +900,10 @@ impl Responder {
                 continue;
             };
             let in_band = match self.signals.readings(&incident) {
-                Ok(readings) if !readings.is_empty() => Some(
-                    readings
-                        .iter()
-                        .all(|r| r.value >= r.low && r.value <= r.high),
-                ),
+                Ok(readings) if !readings.is_empty() => {
+                    let judged = self.verified_signals(&incident, &readings);
+                    Some(judged.iter().all(|r| r.value >= r.low && r.value <= r.high))
+                }
                 _ => None,
             };
             let verdict = verification.observe(self.clock.now(), in_band);

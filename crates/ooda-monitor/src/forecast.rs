@@ -595,8 +595,8 @@ impl Forecaster {
     /// horizon, warning within the warning one; once firing it holds until the predicted time
     /// recedes past 1.25 × the warning horizon (or no saturation is predicted).
     ///
-    /// A limit rushed at within the hour (the fast path, `forecast/rush.rs`) fires first, whatever the daily fit
-    /// says: critical within 15 minutes, else warning.
+    /// A limit rushed at within half an hour (the fast path, `forecast/rush.rs`) fires first,
+    /// whatever the daily fit says: critical within 10 minutes, else warning.
     pub fn level(&mut self, now_ms: i64, horizon: ForecastHorizon) -> Level {
         let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         self.rushing = self.rush.check(now_ms, self.limit);

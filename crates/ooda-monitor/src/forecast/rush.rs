@@ -20,13 +20,13 @@ const WINDOW_MS: i64 = 5 * 60_000;
 const MIN_SPAN_MS: i64 = 2 * 60_000;
 const MIN_POINTS: usize = 12;
 /// Share of the headroom (distance to the limit at the window's start) that must be gone.
-const MIN_CONSUMED: f64 = 0.05;
+const MIN_CONSUMED: f64 = 0.10;
 /// Kendall's τ toward the limit: 1 is a perfect climb, 0 noise.
 const MIN_TAU: f64 = 0.8;
 /// Saturation further away than this is the daily forecaster's business.
-pub const HORIZON_MS: i64 = 60 * 60_000;
+pub const HORIZON_MS: i64 = 30 * 60_000;
 /// Saturation this close is critical.
-pub const CRITICAL_MS: i64 = 15 * 60_000;
+pub const CRITICAL_MS: i64 = 10 * 60_000;
 
 /// A limit the fast trend reaches soon.
 #[derive(Debug, Clone, PartialEq)]
