@@ -14,6 +14,10 @@ pub enum Distro {
     Ubuntu,
     /// Red Hat Enterprise Linux and rebuilds (AlmaLinux, Rocky) share one release numbering.
     Rhel,
+    /// SUSE Linux Enterprise (Server, Desktop, SAP, HPC and the modules): `15`, `15.1` (SP1).
+    Suse,
+    /// Amazon Linux: `1` (the 2017.09/2018.03 AMI line), `2`, `2022`, `2023`.
+    Amazon,
 }
 
 /// Debian's numeric releases and their codenames (the tracker speaks codenames).
@@ -52,6 +56,8 @@ impl Distro {
             Distro::Debian => "debian",
             Distro::Ubuntu => "ubuntu",
             Distro::Rhel => "rhel",
+            Distro::Suse => "suse",
+            Distro::Amazon => "amazon",
         }
     }
 
@@ -59,8 +65,17 @@ impl Distro {
     pub fn scheme(self) -> Scheme {
         match self {
             Distro::Debian | Distro::Ubuntu => Scheme::Dpkg,
-            Distro::Rhel => Scheme::Rpm,
+            Distro::Rhel | Distro::Suse | Distro::Amazon => Scheme::Rpm,
         }
+    }
+
+    /// Whether the vendor's data names *binary* packages rather than source packages. SUSE's
+    /// OVAL tests each binary RPM (`kernel-default`, `krb5-client`) and Amazon's updateinfo
+    /// lists the binary RPMs an advisory ships: matching them by source name would miss every
+    /// binary whose name differs from its source. Debian, Ubuntu and Red Hat CSAF speak of
+    /// source packages.
+    pub fn matches_binaries(self) -> bool {
+        matches!(self, Distro::Suse | Distro::Amazon)
     }
 
     /// Reads a distro name as CMDBs and `/etc/os-release` spell it.
@@ -70,6 +85,10 @@ impl Distro {
             "ubuntu" => Some(Distro::Ubuntu),
             "rhel" | "redhat" | "red hat" | "centos" | "almalinux" | "alma" | "rocky"
             | "rockylinux" | "rocky linux" | "ol" | "oracle" => Some(Distro::Rhel),
+            // `/etc/os-release` IDs of SUSE Linux Enterprise products (openSUSE and SLE Micro
+            // number their releases differently and are not read as SLE).
+            "sles" | "sled" | "sles_sap" | "sle_hpc" | "suse" | "sle" => Some(Distro::Suse),
+            "amzn" | "amazon" | "amazon linux" | "amazonlinux" => Some(Distro::Amazon),
             _ => None,
         }
     }
@@ -96,6 +115,25 @@ impl Distro {
                     .unwrap_or(release)
             }
             Distro::Rhel => release.split('.').next().unwrap_or(&release).to_owned(),
+            Distro::Suse => {
+                // `15-SP1`, `15 SP1` and `15.1` are SLE 15 Service Pack 1; `15-SP0` is `15`.
+                let release = release.replace(['-', ' '], "");
+                match release.split_once("sp") {
+                    Some((major, "0")) => major.to_owned(),
+                    Some((major, pack)) => format!("{major}.{pack}"),
+                    None => release,
+                }
+            }
+            Distro::Amazon => {
+                // The first Amazon Linux AMI is versioned by date (`2018.03`); its advisories are
+                // one line, `ALAS-…`. Amazon Linux 2023 reports `2023` or `2023.x.date`.
+                let major = release.split('.').next().unwrap_or(&release);
+                if release.contains('.') && major.len() == 4 && major < "2022" {
+                    "1".to_owned()
+                } else {
+                    major.to_owned()
+                }
+            }
         }
     }
 
@@ -127,6 +165,18 @@ mod tests {
         assert_eq!(Distro::Debian.normalise_release("3.0"), "woody");
         assert_eq!(Distro::Ubuntu.normalise_release("jammy"), "22.04");
         assert_eq!(Distro::Rhel.normalise_release("8.9"), "8");
+        assert_eq!(Distro::Suse.normalise_release("15-SP1"), "15.1");
+        assert_eq!(Distro::Suse.normalise_release("15 SP4"), "15.4");
+        assert_eq!(Distro::Suse.normalise_release("15.1"), "15.1");
+        assert_eq!(Distro::Suse.normalise_release("15"), "15");
+        assert_eq!(Distro::Suse.normalise_release("12-SP0"), "12");
+        assert_eq!(Distro::Amazon.normalise_release("2"), "2");
+        assert_eq!(Distro::Amazon.normalise_release("2023"), "2023");
+        assert_eq!(Distro::Amazon.normalise_release("2023.5.20240805"), "2023");
+        assert_eq!(Distro::Amazon.normalise_release("2018.03"), "1");
+        assert_eq!(Distro::parse("amzn"), Some(Distro::Amazon));
+        assert_eq!(Distro::parse("sles"), Some(Distro::Suse));
+        assert_eq!(Distro::parse("opensuse-leap"), None);
     }
 
     #[test]

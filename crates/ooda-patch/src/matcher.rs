@@ -47,6 +47,8 @@ pub enum MatchSource {
     DebianTracker,
     DebianAdvisory,
     RedHatCsaf,
+    SuseOval,
+    AmazonAlas,
     Osv,
     /// NVD CPE range, product linked to the package by Debian's CPE list.
     NvdCpeLinked,
@@ -60,6 +62,8 @@ impl MatchSource {
             MatchSource::DebianTracker => "debian-tracker",
             MatchSource::DebianAdvisory => "debian-advisory",
             MatchSource::RedHatCsaf => "redhat-csaf",
+            MatchSource::SuseOval => "suse-oval",
+            MatchSource::AmazonAlas => "amazon-alas",
             MatchSource::Osv => "osv",
             MatchSource::NvdCpeLinked => "nvd-cpe-linked",
             MatchSource::NvdCpeGuessed => "nvd-cpe-guessed",
@@ -73,6 +77,8 @@ impl From<FixOrigin> for MatchSource {
             FixOrigin::DebianTracker => MatchSource::DebianTracker,
             FixOrigin::DebianAdvisory => MatchSource::DebianAdvisory,
             FixOrigin::RedHatCsaf => MatchSource::RedHatCsaf,
+            FixOrigin::SuseOval => MatchSource::SuseOval,
+            FixOrigin::AmazonAlas => MatchSource::AmazonAlas,
             FixOrigin::Osv => MatchSource::Osv,
         }
     }
@@ -184,10 +190,16 @@ pub fn match_host(index: &VulnIndex, host_idx: usize, host: &InventoryHost) -> H
         .and_then(|distro| index.release(distro, &host.release).map(|r| (distro, r)));
     out.release_without_data = release.is_none();
     let scheme = host.distro.map(Distro::scheme).unwrap_or(Scheme::Dpkg);
+    let by_binary = host.distro.is_some_and(Distro::matches_binaries);
     // Binary packages built from one source share its verdicts: check each source version once.
+    // Vendors whose data names binaries (SUSE, Amazon) are checked binary by binary instead.
     let mut seen: HashMap<(&str, &str), ()> = HashMap::with_capacity(host.packages.len());
     for (package_idx, package) in host.packages.iter().enumerate() {
-        let (source, installed) = (package.source_name(), package.source_version());
+        let (source, installed) = if by_binary {
+            (&*package.name, &*package.version)
+        } else {
+            (package.source_name(), package.source_version())
+        };
         if seen.insert((source, installed), ()).is_some() {
             continue;
         }
@@ -221,6 +233,15 @@ pub fn match_host(index: &VulnIndex, host_idx: usize, host: &InventoryHost) -> H
                 }
             }
         }
+    }
+    if by_binary {
+        // Several binaries of one source fixed by one advisory are one finding (the source
+        // needs the update), as they are for source-keyed distros.
+        let mut kept: HashMap<(&str, CveIdx), ()> = HashMap::with_capacity(out.findings.len());
+        out.findings.retain(|finding| {
+            let source = host.packages[finding.package as usize].source_name();
+            kept.insert((source, finding.cve), ()).is_none()
+        });
     }
     out
 }

@@ -109,6 +109,8 @@ fn feeds_of(source: MatchSource) -> &'static [FeedKind] {
         MatchSource::DebianTracker => &[FeedKind::DebianTracker],
         MatchSource::DebianAdvisory => &[FeedKind::Dsa, FeedKind::Dla, FeedKind::DebianFixed],
         MatchSource::RedHatCsaf => &[FeedKind::RedhatCsaf],
+        MatchSource::SuseOval => &[FeedKind::SuseOval],
+        MatchSource::AmazonAlas => &[FeedKind::AmazonAlas],
         MatchSource::Osv => &[FeedKind::Osv],
         MatchSource::NvdCpeLinked | MatchSource::NvdCpeGuessed => &[FeedKind::Nvd],
     }

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{PatchError, Result};
 use crate::feed::store::{commit, FeedStore, ImportReport, Records};
-use crate::feed::{debian, epss, kev, nvd, osv, redhat, vulnrichment, FeedKind, Parsed};
+use crate::feed::{
+    amazon, debian, epss, kev, nvd, osv, redhat, suse, vulnrichment, FeedKind, Parsed,
+};
 use ooda_core::Timestamp;
 
 /// Parses one document of a feed kind. Returns the records and the catalogue version, if any.
@@ -16,6 +18,10 @@ pub fn parse_document(
 ) -> std::result::Result<(Parsed<Records>, Option<String>), String> {
     if kind == FeedKind::Epss {
         return epss::parse::parse(bytes).map(|p| (wrap(p, Records::Epss), None));
+    }
+    if kind == FeedKind::AmazonAlas {
+        // Amazon ships updateinfo.xml gzipped; a plain file is read as it is.
+        return amazon::parse::parse_bytes(bytes).map(|p| (wrap(p, Records::Fixes), None));
     }
     let text = std::str::from_utf8(bytes).map_err(|e| format!("expected UTF-8 text: {e}"))?;
     Ok(match kind {
@@ -42,11 +48,12 @@ pub fn parse_document(
         ),
         FeedKind::Osv => (wrap(osv::parse::parse(text)?, Records::Fixes), None),
         FeedKind::RedhatCsaf => (wrap(redhat::parse::parse(text)?, Records::Fixes), None),
+        FeedKind::SuseOval => (wrap(suse::parse::parse(text)?, Records::Fixes), None),
         FeedKind::Vulnrichment => (
             wrap(vulnrichment::parse::parse(text)?, Records::Severity),
             None,
         ),
-        FeedKind::Epss => unreachable!("handled above"),
+        FeedKind::Epss | FeedKind::AmazonAlas => unreachable!("handled above"),
     })
 }
 

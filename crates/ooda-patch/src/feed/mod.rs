@@ -3,6 +3,7 @@
 //! feature. Parsers skip a malformed record, count it and keep its error; they never panic and
 //! never write: persistence is [`store`]'s job, so an import is applied whole or not at all.
 
+pub mod amazon;
 pub mod debian;
 pub mod epss;
 pub mod import;
@@ -11,6 +12,7 @@ pub mod nvd;
 pub mod osv;
 pub mod redhat;
 pub mod store;
+pub mod suse;
 pub mod vulnrichment;
 
 use chrono::NaiveDate;
@@ -44,10 +46,14 @@ pub enum FeedKind {
     RedhatCsaf,
     /// CVE 5 / Vulnrichment summary table: the bulk severity source.
     Vulnrichment,
+    /// SUSE OVAL definitions (`suse.linux.enterprise.server.15.xml` and the like): SLE.
+    SuseOval,
+    /// Amazon Linux `updateinfo.xml` (ALAS advisories, plain or gzipped).
+    AmazonAlas,
 }
 
 impl FeedKind {
-    pub const ALL: [FeedKind; 11] = [
+    pub const ALL: [FeedKind; 13] = [
         FeedKind::Nvd,
         FeedKind::Kev,
         FeedKind::DebianTracker,
@@ -59,6 +65,8 @@ impl FeedKind {
         FeedKind::Epss,
         FeedKind::Vulnrichment,
         FeedKind::RedhatCsaf,
+        FeedKind::SuseOval,
+        FeedKind::AmazonAlas,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -74,6 +82,8 @@ impl FeedKind {
             FeedKind::Epss => "epss",
             FeedKind::Vulnrichment => "vulnrichment",
             FeedKind::RedhatCsaf => "redhat-csaf",
+            FeedKind::SuseOval => "suse-oval",
+            FeedKind::AmazonAlas => "amazon-alas",
         }
     }
 
@@ -92,6 +102,8 @@ impl FeedKind {
                 | FeedKind::DebianFixed
                 | FeedKind::DebianCpe
                 | FeedKind::RedhatCsaf
+                | FeedKind::SuseOval
+                | FeedKind::AmazonAlas
         )
     }
 }
@@ -307,6 +319,10 @@ pub enum FixOrigin {
     DebianAdvisory,
     /// Red Hat's CSAF advisories: the vendor's own data, preferred over OSV.
     RedHatCsaf,
+    /// SUSE's OVAL definitions.
+    SuseOval,
+    /// Amazon's ALAS advisories (updateinfo).
+    AmazonAlas,
     Osv,
 }
 
@@ -316,6 +332,8 @@ impl FixOrigin {
             FixOrigin::DebianTracker => "debian-tracker",
             FixOrigin::DebianAdvisory => "debian-advisory",
             FixOrigin::RedHatCsaf => "redhat-csaf",
+            FixOrigin::SuseOval => "suse-oval",
+            FixOrigin::AmazonAlas => "amazon-alas",
             FixOrigin::Osv => "osv",
         }
     }
@@ -428,7 +446,10 @@ mod never_panics {
 
     const CSAF: &str = r#"{"document":{"aggregate_severity":{"text":"Moderate"},"tracking":{"id":"RHSA-2023:3821","initial_release_date":"2023-06-27T15:16:35+00:00"}},"vulnerabilities":[{"cve":"CVE-2023-28755","product_status":{"fixed":["AppStream-8.8.0.Z.MAIN.EUS:ruby:2.7:8080020230427102918:63b34585:ruby-0:2.7.8-139.module+el8.8.0+18745+f1bef313.src"]},"threats":[{"category":"impact","details":"Moderate"}]}]}"#;
 
-    fn samples() -> [(FeedKind, &'static str); 10] {
+    const SUSE: &str = r#"<oval_definitions><definitions><definition id="oval:org.opensuse.security:def:202129154" class="vulnerability"><metadata><title>CVE-2021-29154</title><advisory><severity>Important</severity></advisory></metadata><criteria operator="AND"><criterion test_ref="t1" comment="SUSE Linux Enterprise Server 15 SP1-LTSS is installed"/><criteria operator="OR"><criterion test_ref="t2"/></criteria></criteria></definition></definitions><tests><rpminfo_test id="t1"><object object_ref="o1"/><state state_ref="s1"/></rpminfo_test><rpminfo_test id="t2"><object object_ref="o2"/><state state_ref="s2"/></rpminfo_test></tests><objects><rpminfo_object id="o1"><name>sles-ltss-release</name></rpminfo_object><rpminfo_object id="o2"><name>kernel-default</name></rpminfo_object></objects><states><rpminfo_state id="s1"><version operation="equals">15.1</version></rpminfo_state><rpminfo_state id="s2"><evr datatype="evr_string" operation="less than">0:4.12.14-197.89.2</evr></rpminfo_state></states></oval_definitions>"#;
+    const ALAS: &str = r#"<?xml version="1.0" ?><updates><update author="linux-security@amazon.com" from="linux-security@amazon.com" status="final" type="security" version="1.4"><id>ALAS2-2018-939</id><issued date="2018-01-11 21:05" /><severity>critical</severity><references><reference href="x" id="CVE-2017-5715" type="cve" /></references><pkglist><collection short="amazon-linux-2"><name>Amazon Linux 2</name><package arch="x86_64" epoch="0" name="kernel" release="38.79.amzn2" version="4.9.76"><filename>Packages/kernel-4.9.76-38.79.amzn2.x86_64.rpm</filename></package></collection></pkglist></update></updates>"#;
+
+    fn samples() -> [(FeedKind, &'static str); 12] {
         [
             (FeedKind::Nvd, NVD),
             (FeedKind::Kev, KEV),
@@ -440,6 +461,8 @@ mod never_panics {
             (FeedKind::Epss, EPSS),
             (FeedKind::Vulnrichment, SUMMARY),
             (FeedKind::RedhatCsaf, CSAF),
+            (FeedKind::SuseOval, SUSE),
+            (FeedKind::AmazonAlas, ALAS),
         ]
     }
 
