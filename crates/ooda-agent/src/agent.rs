@@ -175,9 +175,7 @@ impl Agent {
                 // set where the console is; a port not yet chosen (:0) or a wildcard address
                 // has no link a receiver could follow.
                 let listen = config.server.listen.0;
-                if am.generator_url.is_none()
-                    && listen.port() != 0
-                    && !listen.ip().is_unspecified()
+                if am.generator_url.is_none() && listen.port() != 0 && !listen.ip().is_unspecified()
                 {
                     am.generator_url =
                         ooda_core::value::HttpUrl::parse(&format!("http://{listen}")).ok();

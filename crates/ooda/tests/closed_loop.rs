@@ -362,7 +362,12 @@ fn at_l4_ooda_fixes_a_full_disk_a_runaway_and_a_leak_alone_and_closes_each() {
     // 3. The leak.
     let t = Instant::now();
     std::fs::write(&scene.trigger, "").unwrap();
-    let leak = incident_where(&scene, "restart_service", "the leak's incident to close", closed);
+    let leak = incident_where(
+        &scene,
+        "restart_service",
+        "the leak's incident to close",
+        closed,
+    );
     timings.push(("memory leak → restarted", t.elapsed()));
     let record = show(&scene, leak["id"].as_str().unwrap());
     assert!(record.contains("restart_service"), "{record}");
@@ -395,6 +400,9 @@ fn at_l2_ooda_proposes_the_same_clean_up_and_runs_nothing() {
     std::thread::sleep(Duration::from_secs(10));
     assert!(scene.scratch_bytes() > 0, "nothing was cleaned at L2");
     let record = show(&scene, disk["id"].as_str().unwrap());
-    assert!(!record.contains("removed "), "no action ran at L2: {record}");
+    assert!(
+        !record.contains("removed "),
+        "no action ran at L2: {record}"
+    );
     audit_verifies(&scene);
 }
