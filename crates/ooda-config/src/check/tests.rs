@@ -393,11 +393,11 @@ fn rollouts_errors_name_their_path() {
     assert_error(
         "version = 1\n[rollouts]\nwindows = \"w.toml\"\ntick = \"0s\"",
         "rollouts.tick",
-        "more than 0",
+        "above zero",
     );
     assert_error(
         "version = 1\n[rollouts]\nwindows = \"w.toml\"\n[rollouts.rollout]\nsoak = 3",
-        "rollouts.rollout",
-        "soak",
+        "rollouts.rollout.soak",
+        "unknown field `soak`",
     );
 }
