@@ -268,7 +268,7 @@ fn audit_verifies(scene: &Scene) {
     );
 }
 
-/// PIDs of the supervised service's processes (its python interpreter).
+/// Resident memory (MiB) of the supervised service (its processes are named after the script).
 fn leaky_rss_mb() -> u64 {
     let mut total = 0;
     for entry in std::fs::read_dir("/proc").unwrap().filter_map(Result::ok) {
