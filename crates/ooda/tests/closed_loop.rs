@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use common::{json_lines, wait_until, Agent, LoopFs, BIN};
+use common::{json_lines, ooda_out, wait_until, Agent, LoopFs, BIN};
 
 /// From fault to closed incident; the target is 4 minutes, this only says "hung".
 const LIMIT: Duration = Duration::from_secs(600);
@@ -227,45 +227,36 @@ fn closed(i: &serde_json::Value) -> bool {
 
 /// The incident's actions as the audit log and the report record them.
 fn show(scene: &Scene, id: &str) -> String {
-    let out = Command::new(BIN)
-        .args(["incidents", "show", id, "--json", "--data-dir"])
-        .arg(&scene.data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    ooda_out(&["incidents", "show", id, "--json"], &scene.data)
 }
 
 fn postmortem(scene: &Scene, id: &str) -> String {
-    let out = Command::new(BIN)
-        .args(["incidents", "postmortem", id, "--data-dir"])
-        .arg(&scene.data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    ooda_out(&["incidents", "postmortem", id], &scene.data)
 }
 
 fn audit_verifies(scene: &Scene) {
-    let out = Command::new(BIN)
-        .args(["audit", "verify", "--data-dir"])
-        .arg(&scene.data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "audit verify: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    ooda_out(&["audit", "verify"], &scene.data);
+}
+
+/// The first fault: the disk fills, ooda cleans it alone and the incident closes. Returns the
+/// incident and the time from fault to closed.
+fn disk_fixed_alone(scene: &Scene) -> (serde_json::Value, Duration) {
+    let t = Instant::now();
+    scene.fill_disk();
+    let scratch = scene.scratch.display().to_string();
+    let disk = incident_where(scene, &scratch, "the disk incident to close", closed);
+    let took = t.elapsed();
+    let id = disk["id"].as_str().unwrap();
+    let record = show(scene, id);
+    assert!(record.contains("clean_path"), "{record}");
+    assert_eq!(
+        scene.scratch_bytes(),
+        0,
+        "the junk is gone, the directory stays"
     );
+    assert!(scene.scratch.is_dir());
+    assert!(!postmortem(scene, id).trim().is_empty());
+    (disk, took)
 }
 
 /// Resident memory (MiB) of the supervised service (its processes are named after the script).
@@ -299,29 +290,12 @@ fn leaky_rss_mb() -> u64 {
 fn at_l4_ooda_cleans_a_full_disk_alone_verifies_and_closes_the_incident() {
     let scene = Scene::new("L4");
     let _agent = scene.start();
-    let mut timings = Vec::new();
-
-    // 1. The disk.
-    let t = Instant::now();
-    scene.fill_disk();
-    let scratch = scene.scratch.display().to_string();
-    let disk = incident_where(&scene, &scratch, "the disk incident to close", closed);
-    timings.push(("disk full → cleaned", t.elapsed()));
-    let id = disk["id"].as_str().unwrap();
-    let record = show(&scene, id);
-    assert!(record.contains("clean_path"), "{record}");
-    assert_eq!(
-        scene.scratch_bytes(),
-        0,
-        "the junk is gone, the directory stays"
-    );
-    assert!(scene.scratch.is_dir());
-    assert!(!postmortem(&scene, id).trim().is_empty());
-
+    let (_, took) = disk_fixed_alone(&scene);
     audit_verifies(&scene);
-    for (what, took) in &timings {
-        eprintln!("closed loop: {what}: {:.0} s", took.as_secs_f64());
-    }
+    eprintln!(
+        "closed loop: disk full → cleaned: {:.0} s",
+        took.as_secs_f64()
+    );
 }
 
 /// Not yet: after the disk, the runaway's and the leak's alerts reach incidents, but the
@@ -333,12 +307,8 @@ fn at_l4_ooda_cleans_a_full_disk_alone_verifies_and_closes_the_incident() {
 fn at_l4_ooda_fixes_a_full_disk_a_runaway_and_a_leak_alone_and_closes_each() {
     let scene = Scene::new("L4");
     let _agent = scene.start();
-    let mut timings = Vec::new();
-    let t = Instant::now();
-    scene.fill_disk();
-    let scratch = scene.scratch.display().to_string();
-    let disk = incident_where(&scene, &scratch, "the disk incident to close", closed);
-    timings.push(("disk full → cleaned", t.elapsed()));
+    let (disk, took) = disk_fixed_alone(&scene);
+    let mut timings = vec![("disk full → cleaned", took)];
 
     // 2. The runaway.
     let t = Instant::now();

@@ -193,7 +193,9 @@ pub fn run(program: &str, args: &[&str]) {
     );
 }
 
-pub fn json_lines(args: &[&str], data: &Path) -> Vec<serde_json::Value> {
+/// Runs an `ooda` command on `data` and returns its standard output; fails the test, with both
+/// outputs, when the command fails.
+pub fn ooda_out(args: &[&str], data: &Path) -> String {
     let out = Command::new(BIN)
         .args(args)
         .arg("--data-dir")
@@ -202,10 +204,15 @@ pub fn json_lines(args: &[&str], data: &Path) -> Vec<serde_json::Value> {
         .unwrap();
     assert!(
         out.status.success(),
-        "{}",
+        "ooda {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let text = String::from_utf8_lossy(&out.stdout);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn json_lines(args: &[&str], data: &Path) -> Vec<serde_json::Value> {
+    let text = ooda_out(args, data);
     let text = text.trim();
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(serde_json::Value::Array(items)) => items,
